@@ -1,0 +1,22 @@
+{#- A UUID version 5 (RFC 4122) in the URL namespace
+    6ba7b811-9dad-11d1-80b4-00c04fd430c8 is what Python's
+    uuid.uuid5(uuid.NAMESPACE_URL, name) gives. It takes two steps, so that a
+    model computes the digest once: uuid_v5_url_digest(name) as a column,
+    then uuid_from_sha1_hex(that column). -#}
+{% macro uuid_v5_url_digest(name) -%}
+    {{ return(adapter.dispatch('uuid_v5_url_digest', 'cdp_orders')(name)) }}
+{%- endmacro %}
+
+{% macro default__uuid_v5_url_digest(name) -%}
+    sha1(unhex('6ba7b8119dad11d180b400c04fd430c8') || encode({{ name }}))
+{%- endmacro %}
+
+{#- Lays a SHA-1 hex digest out as a version 5 UUID: version nibble 5, and
+    the variant bits 10 on the 17th hex digit (n -> (n & 3) | 8). -#}
+{% macro uuid_from_sha1_hex(digest) -%}
+    substr({{ digest }}, 1, 8) || '-' || substr({{ digest }}, 9, 4)
+    || '-5' || substr({{ digest }}, 14, 3)
+    || '-' || substr('89ab89ab89ab89ab', strpos('0123456789abcdef', substr({{ digest }}, 17, 1)), 1)
+    || substr({{ digest }}, 18, 3)
+    || '-' || substr({{ digest }}, 21, 12)
+{%- endmacro %}

@@ -1,0 +1,75 @@
+with
+
+orders as (
+    select * from {{ ref('int_orders_mapped') }}
+),
+
+classified as (
+    select order_id from {{ ref('int_orders_classified') }}
+    where destination = 'shipped'
+),
+
+contacts as (
+    select * from {{ ref('int_customer_contacts_built') }}
+),
+
+consumers as (
+    select * from {{ ref('int_order_consumers_aggregated') }}
+),
+
+items as (
+    select
+        order_id,
+        count(*) as item_count,
+        sum(extension_attributes_sent) as item_extension_attributes_sent,
+        sum(extension_attributes_dropped) as item_extension_attributes_dropped,
+        {{ json_array_agg('item_json', 'order_line_id') }} as order_items_json
+    from {{ ref('int_order_items_built') }}
+    group by order_id
+),
+
+extensions as (
+    select * from {{ ref('int_order_extensions_built') }}
+),
+
+built as (
+    select
+        orders.order_id,
+        orders.reference_id,
+        orders.ordered_at,
+        orders.customer_id,
+        items.item_count,
+        coalesce(consumers.consumer_count, 0) as consumer_count,
+        coalesce(extensions.attributes_sent, 0) as extension_attributes_sent,
+        coalesce(extensions.attributes_dropped, 0) as extension_attributes_dropped,
+        items.item_extension_attributes_sent,
+        items.item_extension_attributes_dropped,
+        {{ json_object([
+            ('referenceId', json_string('orders.reference_id')),
+            ('channel', json_string('orders.channel')),
+            ('pointOfSale', json_string('orders.point_of_sale')),
+            ('status', json_string('orders.order_status')),
+            ('orderedAt', json_formatted_text(format_utc_millis('orders.ordered_at'))),
+            ('currencyCode', json_string('orders.currency_code')),
+            ('price', json_money('orders.price')),
+            ('paymentType', json_string('orders.payment_type')),
+            ('cardType', json_string('orders.card_type')),
+            ('contact', 'contacts.contact_json'),
+            ('consumers', 'consumers.consumers_json'),
+            ('orderItems', 'items.order_items_json'),
+            ('extensions', 'extensions.extensions_json'),
+        ]) }} as value_json
+    from orders
+    inner join classified
+        on orders.order_id = classified.order_id
+    inner join items
+        on orders.order_id = items.order_id
+    inner join contacts
+        on orders.customer_id = contacts.customer_id
+    left join consumers
+        on orders.order_id = consumers.order_id
+    left join extensions
+        on orders.order_id = extensions.order_id
+)
+
+select * from built

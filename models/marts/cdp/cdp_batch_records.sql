@@ -1,0 +1,60 @@
+with
+
+deletes as (
+    select order_id, reference_id, ordered_at, value_json
+    from {{ ref('cdp_order_deletes') }}
+),
+
+orders as (
+    select order_id, reference_id, ordered_at, value_json
+    from {{ ref('cdp_orders') }}
+),
+
+records as (
+    select 'delete' as mode, * from deletes
+    union all
+    select 'insert' as mode, * from orders
+),
+
+digested as (
+    select
+        *,
+        {{ uuid_v5_url_digest("'cdp-orders:order:' || mode || ':' || value_json") }} as ref_digest
+    from records
+),
+
+enveloped as (
+    select
+        -- File order: deletes first, then inserts, each by order_id.
+        row_number() over (
+            order by case mode when 'delete' then 0 else 1 end, order_id
+        ) as seq,
+        {{ uuid_from_sha1_hex('ref_digest') }} as ref,
+        'order' as schema,
+        mode,
+        order_id,
+        reference_id,
+        ordered_at,
+        value_json
+    from digested
+),
+
+final as (
+    select
+        seq,
+        ref,
+        schema,
+        mode,
+        order_id,
+        reference_id,
+        ordered_at,
+        {{ json_object([
+            ('ref', json_formatted_text('ref')),
+            ('schema', json_formatted_text('schema')),
+            ('mode', json_formatted_text('mode')),
+            ('value', 'value_json'),
+        ]) }} as record
+    from enveloped
+)
+
+select * from final
