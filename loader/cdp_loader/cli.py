@@ -44,7 +44,7 @@ def main() -> None:
         cli.main(standalone_mode=True)
     except SystemExit:
         raise
-    except Exception as exc:  # noqa: BLE001 - last line of defence
+    except Exception as exc:
         click.echo(f"cdp-loader: unexpected {type(exc).__name__}; rerun with a smaller case "
                    "and report it", err=True)
         sys.exit(EXIT_USAGE)

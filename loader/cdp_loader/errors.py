@@ -18,5 +18,5 @@ class LoaderError(click.ClickException):
 
     exit_code = EXIT_USAGE
 
-    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+    def show(self, file=None) -> None:
         click.echo(f"cdp-loader: {self.format_message()}", err=True)
