@@ -14,15 +14,24 @@ contacts as (
 ),
 
 consumers as (
-    select * from {{ ref('int_order_consumers_aggregated') }}
+    select
+        order_id,
+        count(*) as consumer_count,
+        {{ json_array_agg(
+            'consumer_json',
+            'passenger_index, last_name_as_stored asc nulls last, '
+            ~ 'first_name_as_stored asc nulls last, title_as_stored asc nulls last'
+        ) }} as consumers_json
+    from {{ ref('int_order_consumers_built') }}
+    group by order_id
 ),
 
 items as (
     select
         order_id,
         count(*) as item_count,
-        sum(extension_attributes_sent) as item_extension_attributes_sent,
-        sum(extension_attributes_dropped) as item_extension_attributes_dropped,
+        cast(sum(extension_attributes_sent) as bigint) as item_extension_attributes_sent,
+        cast(sum(extension_attributes_dropped) as bigint) as item_extension_attributes_dropped,
         {{ json_array_agg('item_json', 'order_line_id') }} as order_items_json
     from {{ ref('int_order_items_built') }}
     group by order_id

@@ -19,28 +19,38 @@ titles as (
     select * from {{ ref('cdp_titles') }}
 ),
 
+consumer_indexes as (
+    select distinct order_id, passenger_index from passengers
+),
+
 consumed_items as (
     select
-        passengers.order_id,
-        passengers.passenger_index,
+        consumer_indexes.order_id,
+        consumer_indexes.passenger_index,
+        count(*) as item_count,
         {{ json_array_agg(
             json_object([('referenceId', json_string('items.item_reference_id'))]),
             'items.order_line_id'
         ) }} as order_items_json
-    from (select distinct order_id, passenger_index from passengers) as passengers
+    from consumer_indexes
     inner join items
-        on passengers.order_id = items.order_id
-        and passengers.passenger_index = items.passenger_index
-    group by passengers.order_id, passengers.passenger_index
+        on consumer_indexes.order_id = items.order_id
+        and consumer_indexes.passenger_index = items.passenger_index
+    group by consumer_indexes.order_id, consumer_indexes.passenger_index
 ),
 
 consumers as (
     select
         passengers.order_id,
         passengers.passenger_index,
+        titles.title,
+        passengers.first_name,
+        passengers.last_name,
+        passengers.customer_id,
         passengers.last_name_as_stored,
         passengers.first_name_as_stored,
         passengers.title_as_stored,
+        coalesce(consumed_items.item_count, 0) as item_count,
         {{ json_object([
             ('title', json_string('titles.title')),
             ('firstName', json_string('passengers.first_name')),
@@ -56,18 +66,6 @@ consumers as (
     left join consumed_items
         on passengers.order_id = consumed_items.order_id
         and passengers.passenger_index = consumed_items.passenger_index
-),
-
-aggregated as (
-    select
-        order_id,
-        count(*) as consumer_count,
-        {{ json_array_agg(
-            'consumer_json',
-            'passenger_index, last_name_as_stored asc nulls last, first_name_as_stored asc nulls last, title_as_stored asc nulls last'
-        ) }} as consumers_json
-    from consumers
-    group by order_id
 )
 
-select * from aggregated
+select * from consumers

@@ -1,0 +1,40 @@
+with
+
+orders as (
+    select order_id, reference_id from {{ ref('cdp_orders') }}
+),
+
+items as (
+    select * from {{ ref('int_order_items_built') }}
+),
+
+final as (
+    select
+        items.order_id,
+        items.order_line_id,
+        orders.reference_id as order_reference_id,
+        items.item_reference_id as reference_id,
+        items.item_type as type,
+        items.product_id,
+        items.item_name as name,
+        items.item_description as description,
+        items.vendor,
+        items.ordered_at,
+        items.quantity,
+        items.price,
+        items.currency_code,
+        items.original_price,
+        items.original_currency_code,
+        items.item_status as status,
+        items.channel,
+        items.language,
+        items.consumer_type_code,
+        items.segment_count,
+        items.extension_attributes_sent,
+        items.extension_attributes_dropped
+    from items
+    inner join orders
+        on items.order_id = orders.order_id
+)
+
+select * from final
