@@ -7,17 +7,29 @@
 {%- endmacro %}
 
 {% macro default__json_string(expression) -%}
-    {%- set short_forms = {8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r'} -%}
-    {%- set escaped = "replace(replace(" ~ expression ~ ", '\\', '\\\\'), '\"', '\\\"')" -%}
-    {%- set fully_escaped = namespace(sql=escaped) -%}
-    {%- for code in range(1, 32) -%}
-        {%- set fully_escaped.sql = "replace(" ~ fully_escaped.sql ~ ", chr(" ~ code ~ "), '"
-            ~ short_forms.get(code, "\\u%04x" % code) ~ "')" -%}
-    {%- endfor -%}
     case
         when {{ expression }} is null then null
-        -- Control characters are rare: only those strings pay for the long chain.
-        when regexp_matches({{ expression }}, '[\x00-\x1f]') then '"' || {{ fully_escaped.sql }} || '"'
-        else '"' || {{ escaped }} || '"'
+        -- Control characters are rare: only those strings are escaped one
+        -- character at a time.
+        when regexp_matches({{ expression }}, '[\x00-\x1f]') then
+            '"' || array_to_string(
+                list_transform(
+                    string_split({{ expression }}, ''),
+                    character -> case
+                        when character = '"' then '\"'
+                        when character = '\' then '\\'
+                        when character = chr(8) then '\b'
+                        when character = chr(9) then '\t'
+                        when character = chr(10) then '\n'
+                        when character = chr(12) then '\f'
+                        when character = chr(13) then '\r'
+                        when unicode(character) < 32
+                            then '\u00' || lpad(lower(hex(unicode(character))), 2, '0')
+                        else character
+                    end
+                ),
+                ''
+            ) || '"'
+        else '"' || replace(replace({{ expression }}, '\', '\\'), '"', '\"') || '"'
     end
 {%- endmacro %}

@@ -7,12 +7,19 @@ passengers as (
 ),
 
 items as (
-    select order_id, order_line_id, item_reference_id, passenger_index
+    select
+        order_id,
+        order_line_id,
+        item_reference_id,
+        passenger_index
     from {{ ref('int_order_lines_mapped') }}
 ),
 
 contacts as (
-    select customer_id, identifiers_json from {{ ref('int_customer_contacts_built') }}
+    select
+        customer_id,
+        identifiers_json
+    from {{ ref('int_customer_contacts_built') }}
 ),
 
 titles as (
@@ -20,7 +27,10 @@ titles as (
 ),
 
 consumer_indexes as (
-    select distinct order_id, passenger_index from passengers
+    select distinct
+        order_id,
+        passenger_index
+    from passengers
 ),
 
 consumed_items as (
@@ -34,8 +44,9 @@ consumed_items as (
         ) }} as order_items_json
     from consumer_indexes
     inner join items
-        on consumer_indexes.order_id = items.order_id
-        and consumer_indexes.passenger_index = items.passenger_index
+        on
+            consumer_indexes.order_id = items.order_id
+            and consumer_indexes.passenger_index = items.passenger_index
     group by consumer_indexes.order_id, consumer_indexes.passenger_index
 ),
 
@@ -64,8 +75,9 @@ consumers as (
     left join contacts
         on passengers.customer_id = contacts.customer_id
     left join consumed_items
-        on passengers.order_id = consumed_items.order_id
-        and passengers.passenger_index = consumed_items.passenger_index
+        on
+            passengers.order_id = consumed_items.order_id
+            and passengers.passenger_index = consumed_items.passenger_index
 )
 
 select * from consumers

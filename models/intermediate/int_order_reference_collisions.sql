@@ -6,9 +6,13 @@ orders as (
     -- Every current order but test orders takes part, deleted ones too: a
     -- CDP order delete matches by the same window and would erase the wrong
     -- order. An order without a reference or an orderedAt takes no part.
-    select order_id, reference_id, ordered_at
+    select
+        order_id,
+        reference_id,
+        ordered_at
     from {{ ref('int_orders_mapped') }}
-    where not is_test
+    where
+        not is_test
         and reference_id is not null
         and ordered_at is not null
 ),
@@ -32,8 +36,9 @@ collisions as (
         reference_id,
         ordered_at
     from neighbours
-    where {{ dbt.dateadd('hour', window_hours, 'previous_ordered_at') }} >= ordered_at
-        or {{ dbt.dateadd('hour', window_hours, 'ordered_at') }} >= next_ordered_at
+    where
+        ordered_at <= {{ dbt.dateadd('hour', window_hours, 'previous_ordered_at') }}
+        or next_ordered_at <= {{ dbt.dateadd('hour', window_hours, 'ordered_at') }}
 )
 
 select * from collisions

@@ -25,7 +25,10 @@ collisions as (
 ),
 
 contacts as (
-    select customer_id, is_matchable from {{ ref('int_customer_contacts_built') }}
+    select
+        customer_id,
+        is_matchable
+    from {{ ref('int_customer_contacts_built') }}
 ),
 
 items as (
@@ -47,13 +50,19 @@ checked as (
         orders.ordered_at,
         orders.is_test,
         orders.deleted_at is not null as is_deleted,
-        concat_ws(','
-        {%- for reason, condition, applies_to_deletes in quarantine_rules %},
-            case when ({{ condition }})
-                {%- if not applies_to_deletes %} and orders.deleted_at is null{% endif %}
-                then '{{ reason }}' end
-        {%- endfor %}
+        -- noqa: disable=LT02
+        concat_ws(
+            ','
+            {%- for reason, condition, applies_to_deletes in quarantine_rules %},
+            case
+                when
+                    ({{ condition }})
+                    {%- if not applies_to_deletes %} and orders.deleted_at is null{% endif %}
+                    then '{{ reason }}'
+            end
+            {%- endfor %}
         ) as quarantine_reasons
+        -- noqa: enable=LT02
     from orders
     left join collisions
         on orders.order_id = collisions.order_id

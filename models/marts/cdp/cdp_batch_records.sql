@@ -1,19 +1,33 @@
 with
 
 deletes as (
-    select order_id, reference_id, ordered_at, value_json
+    select
+        order_id,
+        reference_id,
+        ordered_at,
+        value_json
     from {{ ref('cdp_order_deletes') }}
 ),
 
 orders as (
-    select order_id, reference_id, ordered_at, value_json
+    select
+        order_id,
+        reference_id,
+        ordered_at,
+        value_json
     from {{ ref('cdp_orders') }}
 ),
 
 records as (
-    select 'delete' as mode, * from deletes
+    select
+        'delete' as mode,
+        *
+    from deletes
     union all
-    select 'insert' as mode, * from orders
+    select
+        'insert' as mode,
+        *
+    from orders
 ),
 
 digested as (

@@ -1,7 +1,11 @@
 with
 
 items as (
-    select order_id, order_line_id, reference_id from {{ ref('cdp_order_items') }}
+    select
+        order_id,
+        order_line_id,
+        reference_id
+    from {{ ref('cdp_order_items') }}
     where type = 'FLIGHT'
 ),
 

@@ -1,7 +1,10 @@
 with
 
 orders as (
-    select order_id, customer_id from {{ ref('cdp_orders') }}
+    select
+        order_id,
+        customer_id
+    from {{ ref('cdp_orders') }}
 ),
 
 identifiers as (

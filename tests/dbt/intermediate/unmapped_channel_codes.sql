@@ -18,6 +18,7 @@ select
 from orders
 left join channels
     on orders.channel_code = {{ lookup_key('channels.source_channel') }}
-where orders.channel_code is not null
+where
+    orders.channel_code is not null
     and channels.source_channel is null
 group by orders.channel_code

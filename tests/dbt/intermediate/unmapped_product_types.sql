@@ -19,6 +19,7 @@ select
 from lines
 left join product_types
     on lines.product_type_code = {{ lookup_key('product_types.source_product_type') }}
-where lines.product_type_code is not null
+where
+    lines.product_type_code is not null
     and product_types.source_product_type is null
 group by lines.product_type_code

@@ -9,13 +9,25 @@ current_orders as (
 ),
 
 placements as (
-    select order_id, 'shipped' as place from {{ ref('cdp_orders') }}
+    select
+        order_id,
+        'shipped' as place
+    from {{ ref('cdp_orders') }}
     union all
-    select order_id, 'deleted' as place from {{ ref('cdp_order_deletes') }}
+    select
+        order_id,
+        'deleted' as place
+    from {{ ref('cdp_order_deletes') }}
     union all
-    select order_id, 'excluded' as place from {{ ref('cdp_order_exclusions') }}
+    select
+        order_id,
+        'excluded' as place
+    from {{ ref('cdp_order_exclusions') }}
     union all
-    select order_id, 'quarantined' as place from {{ ref('cdp_order_quarantine') }}
+    select
+        order_id,
+        'quarantined' as place
+    from {{ ref('cdp_order_quarantine') }}
 ),
 
 placed as (
@@ -35,7 +47,8 @@ final as (
     from current_orders
     full outer join placed
         on current_orders.order_id = placed.order_id
-    where current_orders.order_id is null
+    where
+        current_orders.order_id is null
         or placed.order_id is null
         or placed.place_count > 1
 )
