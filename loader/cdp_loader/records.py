@@ -1,0 +1,125 @@
+"""Reads the batch records that dbt built (`cdp.cdp_batch_records`) in file order.
+
+The DuckDB file is opened read-only and the rows are streamed in chunks, so a
+backfill of millions of orders never sits in Python memory at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+import duckdb
+
+from cdp_loader.errors import LoaderError
+
+RELATION_SCHEMA = "cdp"
+RELATION_NAME = "cdp_batch_records"
+RELATION = f"{RELATION_SCHEMA}.{RELATION_NAME}"
+COLUMNS = ("seq", "ref", "schema", "mode", "order_id", "reference_id", "record")
+DEFAULT_CHUNK_ROWS = 10_000
+BUILD_HINT = "run `dbt build --profiles-dir profiles` first"
+
+
+class BatchRecord(NamedTuple):
+    """One line of a batch file and the keys that name it (no personal data but `record`)."""
+
+    seq: int
+    ref: str
+    schema: str
+    mode: str
+    order_id: int | None
+    reference_id: str
+    record: str
+
+
+@contextmanager
+def open_warehouse(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the DuckDB file read-only; a missing or unreadable file is a LoaderError."""
+    if not database.is_file():
+        raise LoaderError(f"database {database} does not exist; {BUILD_HINT}")
+    try:
+        connection = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error as exc:
+        # DuckDB messages name the file and the cause (e.g. a lock held by dbt), no data.
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise LoaderError(f"cannot open database {database}: {first_line}") from None
+    try:
+        # DuckDB draws its own bar on long queries; the loader decides what reaches the screen.
+        connection.execute("set enable_progress_bar = false")
+        # A scan without ORDER BY then keeps the stored order (see iter_record_chunks).
+        connection.execute("set preserve_insertion_order = true")
+        yield connection
+    finally:
+        connection.close()
+
+
+def _check_relation(connection: duckdb.DuckDBPyConnection) -> None:
+    present = {
+        row[0]
+        for row in connection.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [RELATION_SCHEMA, RELATION_NAME],
+        ).fetchall()
+    }
+    if not present:
+        raise LoaderError(f"relation {RELATION} is missing; {BUILD_HINT}")
+    missing = [column for column in COLUMNS if column not in present]
+    if missing:
+        raise LoaderError(
+            f"relation {RELATION} lacks column(s) {', '.join(missing)}; {BUILD_HINT}"
+        )
+
+
+def count_records(database: Path) -> int:
+    """How many lines a full export will write (for progress and summaries)."""
+    with open_warehouse(database) as connection:
+        _check_relation(connection)
+        row = connection.execute(f"select count(*) from {RELATION}").fetchone()
+        return int(row[0]) if row else 0
+
+
+def _stored_in_seq_order(connection: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a plain scan (insertion order) already yields the rows by ascending seq."""
+    row = connection.execute(
+        f"select count(*) from (select seq, lag(seq) over () as previous from {RELATION}) "
+        "where seq is null or seq <= previous"
+    ).fetchone()
+    return bool(row) and row[0] == 0
+
+
+def iter_record_chunks(
+    database: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> Iterator[list[BatchRecord]]:
+    """Yield the batch records in `seq` order, `chunk_rows` at a time.
+
+    dbt writes the relation in seq order, and then a plain scan streams it in
+    constant memory; a sorted query would make DuckDB hold the whole result,
+    so it is only the fallback for a relation stored in another order.
+    """
+    with open_warehouse(database) as connection:
+        _check_relation(connection)
+        query = f"select {', '.join(COLUMNS)} from {RELATION}"
+        if not _stored_in_seq_order(connection):
+            query += " order by seq"
+        cursor = connection.execute(query)
+        previous: int | None = None
+        while True:
+            rows = cursor.fetchmany(chunk_rows)
+            if not rows:
+                return
+            chunk = [BatchRecord._make(row) for row in rows]
+            previous = _check_ascending(chunk, previous)
+            yield chunk
+
+
+def _check_ascending(chunk: list[BatchRecord], previous: int | None) -> int:
+    """The file order is the seq order: a repeated or null seq would make it ambiguous."""
+    for record in chunk:
+        if record.seq is None or (previous is not None and record.seq <= previous):
+            raise LoaderError(f"{RELATION} has a repeated or null seq; {BUILD_HINT}")
+        previous = record.seq
+    return previous  # type: ignore[return-value]  # chunks are never empty
