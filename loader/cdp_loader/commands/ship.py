@@ -1,0 +1,145 @@
+"""`cdp-loader ship DIR`: upload a batch folder to the CDP Batch API, resumably."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cdp_loader.api_client import BatchApiClient, Deadline
+from cdp_loader.errors import LoaderError
+from cdp_loader.settings import (
+    ENV_API_TOKEN,
+    ENV_BASE_URL,
+    ENV_CLIENT_KEY,
+    REGION_HOSTS,
+    Settings,
+    resolve_settings,
+)
+from cdp_loader.shipper import ShipReport, ship_directory
+
+ENV_STATE_DIR = "CDP_LOADER_STATE_DIR"
+LATEST_SHIP_NAME = "latest-ship"
+DEFAULT_TIMEOUT = 3600.0
+
+
+def api_settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options naming the Batch API and the credentials (shared with `status`)."""
+    options = [
+        click.option("--base-url", envvar=ENV_BASE_URL, show_envvar=True, metavar="URL",
+                     help="Batch API base URL (https://, or http:// on loopback only)."),
+        click.option("--region", type=click.Choice(sorted(REGION_HOSTS)),
+                     help="Use Sitecore's host for this region instead of --base-url."),
+        click.option("--client-key", envvar=ENV_CLIENT_KEY, show_envvar=True, metavar="KEY",
+                     help="CDP client key (Basic-auth user). Prefer the environment variable."),
+        click.option("--api-token", envvar=ENV_API_TOKEN, show_envvar=True, metavar="TOKEN",
+                     help="CDP API token (Basic-auth password). Prefer the environment variable."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def settings_from_options(base_url: str | None, region: str | None, client_key: str | None,
+                          api_token: str | None) -> Settings:
+    """Settings from parsed options; click already folded in the environment variables."""
+    if region:
+        base_url = None  # an explicit --region wins over CDP_BASE_URL from the environment
+    return resolve_settings(base_url=base_url, region=region, client_key=client_key,
+                            api_token=api_token, env={})
+
+
+def state_dir() -> Path:
+    """Where the loader remembers the latest ship: CDP_LOADER_STATE_DIR or XDG state."""
+    if os.environ.get(ENV_STATE_DIR):
+        return Path(os.environ[ENV_STATE_DIR])
+    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(xdg) / "cdp-loader"
+
+
+def remember_latest_ship(directory: Path) -> None:
+    """Record the folder so `cdp-loader status` can default to it; best effort."""
+    try:
+        folder = state_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / LATEST_SHIP_NAME).write_text(f"{directory.resolve()}\n", encoding="utf-8")
+    except OSError:
+        click.echo("cdp-loader: could not remember this folder for `cdp-loader status`",
+                   err=True)
+
+
+def latest_ship() -> Path | None:
+    """The folder of the latest ship, if one was recorded."""
+    try:
+        text = (state_dir() / LATEST_SHIP_NAME).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return Path(text) if text else None
+
+
+def summary_line(report: ShipReport) -> str:
+    """The one-line table of a report."""
+    codes = ", ".join(f"{code}: {n}" for code, n in sorted(report.rejected_by_code.items()))
+    return (f"files {report.files} (succeeded {report.files_succeeded}, errored "
+            f"{report.files_errored}, pending {report.files_pending}) | records "
+            f"{report.records} | bytes {report.bytes} | rejected {report.rejected}"
+            f"{f' ({codes})' if codes else ''} | deletes already absent "
+            f"{report.deletes_already_absent} | {report.elapsed_seconds:.1f}s")
+
+
+@click.command("ship")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@api_settings_options
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
+              show_default=True, metavar="SECONDS",
+              help="Give up (exit 2, resumable) when the whole run takes longer than this.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Batches in flight at once; CDP advises 1 (files with deletes ship alone).")
+@click.option("--poll-interval", type=click.FloatRange(min=0, min_open=True), default=5.0,
+              show_default=True, metavar="SECONDS",
+              help="First wait between status polls; grows by half each poll up to 120 s.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.option("--no-progress", is_flag=True, help="Do not print progress lines on stderr.")
+def ship(directory: Path, base_url: str | None, region: str | None, client_key: str | None,
+         api_token: str | None, timeout: float, concurrency: int, poll_interval: float,
+         as_json: bool, no_progress: bool) -> None:
+    """Upload every batch file of DIRECTORY that has not reached a final status.
+
+    Follows each batch to `success` or `error`, writes rejected records to
+    DIRECTORY/rejects.ndjson by referenceId and order_id, and keeps
+    DIRECTORY/ledger.json so that running it again after any interruption
+    resumes without sending a finished batch twice.
+
+    Exit status: 0 all succeeded, 1 records rejected or a batch in error,
+    2 configuration or connection failure.
+
+    \b
+    Example:
+        CDP_BASE_URL=https://api-engage-eu.sitecorecloud.io \\
+        CDP_CLIENT_KEY=... CDP_API_TOKEN=... cdp-loader ship batches/
+    """
+    settings = settings_from_options(base_url, region, client_key, api_token)
+    if not directory.is_dir():
+        raise LoaderError(f"{directory} is not a folder")
+    client = BatchApiClient(settings.base_url, settings.credentials, deadline=Deadline(timeout),
+                            backoff_base=min(0.25, poll_interval))
+    remember_latest_ship(directory)
+
+    def show_progress(file: str, message: str) -> None:
+        click.echo(f"{file}: {message}", err=True)
+
+    report = ship_directory(directory, client, concurrency=concurrency,
+                            poll_interval=poll_interval,
+                            progress=None if no_progress else show_progress)
+    if as_json:
+        click.echo(report.to_json())
+        click.echo(summary_line(report), err=True)
+    else:
+        click.echo(summary_line(report))
+    if report.exit_code:
+        click.echo(f"cdp-loader: {report.rejected} records rejected, {report.files_errored} "
+                   f"batches in error; see {directory / 'rejects.ndjson'}", err=True)
+    raise SystemExit(report.exit_code)
