@@ -1,0 +1,153 @@
+"""`cdp-loader run`: the whole job, from dbt build to a report of what CDP took."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from cdp_loader.api_client import BatchApiClient, Deadline
+from cdp_loader.batch_files import MAX_BATCH_BYTES, MIN_BATCH_BYTES, write_batch_files
+from cdp_loader.commands.ship import (
+    DEFAULT_TIMEOUT,
+    api_settings_options,
+    remember_latest_ship,
+    settings_from_options,
+    summary_line,
+)
+from cdp_loader.dbt_build import run_dbt_build
+from cdp_loader.errors import EXIT_REJECTED
+from cdp_loader.mart_report import read_mart_counts
+from cdp_loader.progress import progress
+from cdp_loader.records import count_records, iter_record_chunks
+from cdp_loader.sandbox import Sandbox
+from cdp_loader.settings import Credentials, Settings
+from cdp_loader.shipper import ship_directory
+from cdp_loader.validate import ValidationStats, batch_files_in, validate_files
+
+# Enough problems to act on; the full list is `cdp-loader validate DIR` away.
+_PROBLEMS_SHOWN = 20
+
+
+@contextlib.contextmanager
+def _batch_api(use_sandbox: bool, base_url: str | None, region: str | None,
+               client_key: str | None, api_token: str | None) -> Iterator[Settings]:
+    """The settings to ship with: a sandbox started for this run, or the configured CDP."""
+    if not use_sandbox:
+        yield settings_from_options(base_url, region, client_key, api_token)
+        return
+    with Sandbox() as sandbox:
+        yield Settings(sandbox.base_url, Credentials(sandbox.client_key, sandbox.api_token))
+
+
+def _heading(text: str) -> None:
+    click.secho(f"\n== {text}", bold=True)
+
+
+@click.command("run")
+@click.option("--out", "out_root", default=Path("batches"), show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder that receives one batch folder per run (run-<UTC time>).")
+@click.option("--database", envvar="CDP_DUCKDB_PATH", show_envvar=True, required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The DuckDB warehouse: raw tables in, the CDP mart out.")
+@click.option("--project-dir", default=Path("."), show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="The dbt project (with its profiles/ folder).")
+@click.option("--skip-dbt", is_flag=True, help="Ship the mart as it is, without `dbt build`.")
+@click.option("--sandbox", "use_sandbox", is_flag=True,
+              help="Rehearse: ship to a local Batch API sandbox started for this run.")
+@api_settings_options
+@click.option("--max-bytes", type=click.IntRange(MIN_BATCH_BYTES, MAX_BATCH_BYTES),
+              default=MAX_BATCH_BYTES, show_default=True,
+              help="Largest compressed size of one batch file.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
+              show_default=True, metavar="SECONDS", help="Give up shipping after this long.")
+@click.option("--poll-interval", type=click.FloatRange(min=0, min_open=True), default=5.0,
+              show_default=True, metavar="SECONDS", help="First wait between status polls.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON on stdout.")
+@click.option("--no-progress", is_flag=True, help="Do not draw progress bars.")
+def run(out_root: Path, database: Path, project_dir: Path, skip_dbt: bool, use_sandbox: bool,
+        base_url: str | None, region: str | None, client_key: str | None,
+        api_token: str | None, max_bytes: int, timeout: float, poll_interval: float,
+        as_json: bool, no_progress: bool) -> None:
+    """Build the mart, export it, validate the files and ship them: the whole job.
+
+    Runs `dbt build`, prints where every current order went (shipped, deleted,
+    excluded, quarantined by reason), exports cdp.cdp_batch_records into a new
+    folder OUT/run-<UTC time>, validates every file and ships the folder,
+    then prints what CDP took. Exit status as for `ship`; 1 also when
+    validation finds a problem (nothing is shipped then).
+
+    \b
+    Examples:
+        cdp-loader run --sandbox                # a rehearsal on this machine
+        CDP_BASE_URL=https://api-engage-eu.sitecorecloud.io \\
+        CDP_CLIENT_KEY=... CDP_API_TOKEN=... cdp-loader run
+    """
+    started = time.monotonic()
+    echo = (lambda *_: None) if as_json else click.echo
+    with _batch_api(use_sandbox, base_url, region, client_key, api_token) as settings:
+        if not skip_dbt:
+            # Quiet: dbt still prints every failing model or test, with its log.
+            run_dbt_build(project_dir, database, ("--quiet",))
+            echo("dbt build: every model built and every test passed")
+        counts = read_mart_counts(database)
+        if not as_json:
+            _heading("the mart")
+            for line in counts.lines():
+                click.echo(line)
+
+        batch_dir = out_root / f"run-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+        with progress("Exporting records", count_records(database),
+                      disabled=no_progress or as_json) as advance:
+            exported = write_batch_files(iter_record_chunks(database), batch_dir,
+                                         max_bytes=max_bytes, on_records=advance)
+        if not as_json:
+            _heading("export")
+            click.echo(f"{exported.records:,} records in {len(exported.files)} files, "
+                       f"{exported.bytes:,} bytes, in {batch_dir}")
+
+        stats = ValidationStats()
+        for shown, problem in enumerate(validate_files(batch_files_in(batch_dir), stats)):
+            if shown < _PROBLEMS_SHOWN:
+                click.echo(f"{problem.file}:{problem.line} {problem.reference_id}: "
+                           f"{problem.message}", err=True)
+        if not as_json:
+            _heading("validate")
+            click.echo(f"{stats.files} files, {stats.records:,} records, "
+                       f"{stats.problems} problems")
+        if stats.problems:
+            click.echo(f"cdp-loader: {stats.problems} problems in the batch files; nothing "
+                       f"was shipped (see `cdp-loader validate {batch_dir}`)", err=True)
+            raise SystemExit(EXIT_REJECTED)
+
+        client = BatchApiClient(settings.base_url, settings.credentials,
+                                deadline=Deadline(timeout), backoff_base=min(0.25, poll_interval))
+        remember_latest_ship(batch_dir)
+        report = ship_directory(batch_dir, client, poll_interval=poll_interval,
+                                progress=None if no_progress or as_json else
+                                lambda file, message: click.echo(f"{file}: {message}", err=True))
+    if as_json:
+        click.echo(json.dumps({
+            "mart": counts.to_dict(),
+            "export": {"folder": str(batch_dir), "files": len(exported.files),
+                       "records": exported.records, "bytes": exported.bytes},
+            "validate": {"problems": stats.problems},
+            "ship": report.to_dict(),
+            "sandbox": use_sandbox,
+            "elapsed_seconds": round(time.monotonic() - started, 3),
+        }))
+    else:
+        _heading("ship" + (" (to the local sandbox)" if use_sandbox else ""))
+        click.echo(summary_line(report))
+        click.echo(f"\ndone in {time.monotonic() - started:.1f}s")
+    if report.exit_code:
+        click.echo(f"cdp-loader: {report.rejected} records rejected; see "
+                   f"{batch_dir / 'rejects.ndjson'}", err=True)
+    raise SystemExit(report.exit_code)

@@ -1,0 +1,30 @@
+"""Runs `dbt build` of the project against a chosen warehouse file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cdp_loader.errors import LoaderError
+
+
+def run_dbt_build(project_dir: Path, database: Path, extra_args: tuple[str, ...] = ()) -> None:
+    """Build and test the mart in DATABASE; a failed model or test is a LoaderError.
+
+    dbt runs in a child process: dbt-duckdb keeps its connection open for the
+    life of the process, which would stop the loader from opening the file.
+    dbt reads the warehouse path from CDP_DUCKDB_PATH through the shipped profile.
+    """
+    project_dir = Path(project_dir).resolve()
+    if not (project_dir / "dbt_project.yml").exists():
+        raise LoaderError(f"no dbt_project.yml in {project_dir} (give --project-dir)")
+    dbt = Path(sys.executable).parent / "dbt"
+    if not dbt.exists():
+        raise LoaderError(f"dbt is not installed beside {sys.executable}")
+    environment = {**os.environ, "CDP_DUCKDB_PATH": str(Path(database).resolve())}
+    command = [str(dbt), "build", "--profiles-dir", str(project_dir / "profiles"), *extra_args]
+    completed = subprocess.run(command, cwd=project_dir, env=environment, check=False)
+    if completed.returncode != 0:
+        raise LoaderError(f"dbt build failed (exit {completed.returncode}); its log above says why")

@@ -1,0 +1,89 @@
+"""What the mart holds: where every current order went, read from the warehouse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from cdp_loader.errors import LoaderError
+
+
+@dataclass(frozen=True)
+class MartCounts:
+    """The reconciliation of one build, with the quarantine broken down by reason."""
+
+    current: int
+    shipped: int
+    deleted: int
+    excluded: int
+    quarantined: int
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    extension_attributes_dropped: int = 0
+
+    @property
+    def reconciles(self) -> bool:
+        return self.current == self.shipped + self.deleted + self.excluded + self.quarantined
+
+    def lines(self) -> list[str]:
+        """The counts as the report prints them."""
+        lines = [
+            f"current orders   {self.current:>10,}",
+            f"  shipped        {self.shipped:>10,}",
+            f"  deleted        {self.deleted:>10,}",
+            f"  excluded       {self.excluded:>10,}  (test orders)",
+            f"  quarantined    {self.quarantined:>10,}",
+        ]
+        lines += [
+            f"    {reason:<22}{count:>8,}"
+            for reason, count in self.quarantined_by_reason.items()
+        ]
+        lines.append(f"extension attributes dropped {self.extension_attributes_dropped:,}")
+        lines.append("counts reconcile" if self.reconciles else "COUNTS DO NOT RECONCILE")
+        return lines
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "current": self.current,
+            "shipped": self.shipped,
+            "deleted": self.deleted,
+            "excluded": self.excluded,
+            "quarantined": self.quarantined,
+            "quarantined_by_reason": self.quarantined_by_reason,
+            "extension_attributes_dropped": self.extension_attributes_dropped,
+            "reconciles": self.reconciles,
+        }
+
+
+# The order of the quarantine reasons is their precedence in raw_warehouse.md.
+_REASONS_IN_PRECEDENCE = (
+    "invalid_ordered_at", "missing_reference", "reference_collision", "unmapped_status",
+    "missing_point_of_sale", "invalid_currency", "missing_price", "no_items",
+    "invalid_item", "no_contact",
+)
+
+
+def read_mart_counts(database: Path) -> MartCounts:
+    """Counts of the latest build of the mart in DATABASE (opened read-only)."""
+    if not Path(database).exists():
+        raise LoaderError(f"no warehouse at {database}")
+    try:
+        with duckdb.connect(str(database), read_only=True) as con:
+            current, shipped, deleted, excluded, quarantined = con.execute(
+                "select current_orders, shipped_orders, deleted_orders, excluded_orders, "
+                "quarantined_orders from cdp.cdp_order_reconciliation"
+            ).fetchone()
+            by_reason = dict(con.execute(
+                "select reason, count(*) from cdp.cdp_order_quarantine group by reason"
+            ).fetchall())
+            dropped = con.execute(
+                "select coalesce(sum(extension_attributes_dropped "
+                "+ item_extension_attributes_dropped), 0) from cdp.cdp_orders"
+            ).fetchone()[0]
+    except duckdb.CatalogException as exc:
+        raise LoaderError(
+            f"{database} has no CDP mart: run `dbt build --profiles-dir profiles` first"
+        ) from exc
+    ordered = {r: by_reason[r] for r in _REASONS_IN_PRECEDENCE if r in by_reason}
+    return MartCounts(current, shipped, deleted, excluded, quarantined, ordered, int(dropped))
