@@ -20,7 +20,7 @@ demo: $(INSTALLED)
 test: lint dbt-test python-test
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check loader tests bench
+	$(BIN)/ruff check loader tests
 	CDP_DUCKDB_PATH=$(abspath $(DATA)/lint.duckdb) $(BIN)/sqlfluff lint models tests/dbt
 
 dbt-test: $(INSTALLED)

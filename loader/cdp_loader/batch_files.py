@@ -1,13 +1,14 @@
 """Writes batch records into gzip files of at most `max_bytes` compressed bytes each.
 
 Each file is one gzip member (mtime 0, no file name) of NDJSON lines in `seq`
-order. A file takes lines until the next line would take it over the limit;
+order, all of one mode: deletes and inserts never share a file. A file
+takes lines until the next line would take it over the limit;
 deciding that exactly on every line would mean finishing a copy of the
 compressor per line, so the writer keeps a cheap upper bound of the finished
 size and measures exactly only when that bound nears the limit.
 
 Beside each `batch-NNNNN.json.gz` is `batch-NNNNN.index.tsv` (ref, order_id,
-reference_id, mode per line, no personal data) and, once every file is
+reference_id, mode, ordered_at, record_hash per line, no personal data) and, once every file is
 complete, `manifest.json`. Files holding records are created with mode 0600.
 """
 
@@ -34,7 +35,9 @@ MANIFEST_FORMAT = 1
 BATCH_PREFIX = "batch-"
 BATCH_SUFFIX = ".json.gz"
 INDEX_SUFFIX = ".index.tsv"
-INDEX_HEADER = ("ref", "order_id", "reference_id", "mode")
+INDEX_HEADER = (
+    "ref", "order_id", "reference_id", "mode", "ordered_at", "record_hash",
+)
 TEMP_SUFFIX = ".tmp"
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -218,7 +221,8 @@ class _IndexWriter:
 
     def add(self, record: BatchRecord) -> None:
         order_id = "" if record.order_id is None else record.order_id
-        self._writer.writerow((record.ref, order_id, record.reference_id, record.mode))
+        self._writer.writerow((record.ref, order_id, record.reference_id, record.mode,
+                               record.ordered_at, record.record_hash))
 
     def close(self) -> None:
         self._handle.close()
@@ -227,8 +231,9 @@ class _IndexWriter:
 class _OpenBatchFile:
     """A batch file being filled: its gzip stream, its index, and what the manifest needs."""
 
-    def __init__(self, out_dir: Path, number: int, max_bytes: int) -> None:
+    def __init__(self, out_dir: Path, number: int, max_bytes: int, mode: str) -> None:
         self.number = number
+        self.mode = mode
         self.max_bytes = max_bytes
         self.path = out_dir / batch_file_name(number)
         self.index_path = out_dir / index_file_name(number)
@@ -338,11 +343,16 @@ def _write_batch_files(
         for chunk in chunks:
             for record in chunk:
                 line = encode_line(record)
-                if current is not None and not current.fits(line):
+                # Deletes and inserts never share a batch: CDP gives no order between the
+                # records of one file, and a delete must land before its re-insert.
+                if current is not None and (
+                    current.mode != record.mode or not current.fits(line)
+                ):
                     result.files.append(current.close())
                     current = None
                 if current is None:
-                    current = _OpenBatchFile(out_dir, len(result.files) + 1, max_bytes)
+                    current = _OpenBatchFile(out_dir, len(result.files) + 1, max_bytes,
+                                             record.mode)
                     if not current.fits(line):
                         raise LoaderError(
                             f"record of order {record.reference_id} (order_id {record.order_id})"

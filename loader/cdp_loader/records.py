@@ -16,9 +16,20 @@ import duckdb
 from cdp_loader.errors import LoaderError
 
 RELATION_SCHEMA = "cdp"
-RELATION_NAME = "cdp_batch_records"
-RELATION = f"{RELATION_SCHEMA}.{RELATION_NAME}"
-COLUMNS = ("seq", "ref", "schema", "mode", "order_id", "reference_id", "record")
+# The full export; the daily run reads its sibling with the same columns.
+FULL_EXPORT = "cdp_batch_records"
+DAILY_DELTA = "cdp_batch_records_delta"
+RELATION = f"{RELATION_SCHEMA}.{FULL_EXPORT}"
+COLUMNS = (
+    "seq", "ref", "schema", "mode", "order_id", "reference_id", "ordered_at", "record_hash",
+    "record",
+)
+# ordered_at leaves DuckDB as the text CDP matches on, not a Python datetime.
+_SELECTED = ", ".join(
+    "strftime(ordered_at, '%Y-%m-%dT%H:%M:%S.%gZ') as ordered_at" if column == "ordered_at"
+    else column
+    for column in COLUMNS
+)
 DEFAULT_CHUNK_ROWS = 10_000
 BUILD_HINT = "run `dbt build --profiles-dir profiles` first"
 
@@ -32,6 +43,8 @@ class BatchRecord(NamedTuple):
     mode: str
     order_id: int | None
     reference_id: str
+    ordered_at: str
+    record_hash: str
     record: str
 
 
@@ -56,43 +69,46 @@ def open_warehouse(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         connection.close()
 
 
-def _check_relation(connection: duckdb.DuckDBPyConnection) -> None:
+def _check_relation(connection: duckdb.DuckDBPyConnection, name: str) -> str:
+    """The qualified name of the relation, once it is known to have every column."""
+    relation = f"{RELATION_SCHEMA}.{name}"
     present = {
         row[0]
         for row in connection.execute(
             "select column_name from information_schema.columns "
             "where table_schema = ? and table_name = ?",
-            [RELATION_SCHEMA, RELATION_NAME],
+            [RELATION_SCHEMA, name],
         ).fetchall()
     }
     if not present:
-        raise LoaderError(f"relation {RELATION} is missing; {BUILD_HINT}")
+        raise LoaderError(f"relation {relation} is missing; {BUILD_HINT}")
     missing = [column for column in COLUMNS if column not in present]
     if missing:
         raise LoaderError(
-            f"relation {RELATION} lacks column(s) {', '.join(missing)}; {BUILD_HINT}"
+            f"relation {relation} lacks column(s) {', '.join(missing)}; {BUILD_HINT}"
         )
+    return relation
 
 
-def count_records(database: Path) -> int:
-    """How many lines a full export will write (for progress and summaries)."""
+def count_records(database: Path, name: str = FULL_EXPORT) -> int:
+    """How many lines an export of relation `cdp.<name>` will write."""
     with open_warehouse(database) as connection:
-        _check_relation(connection)
-        row = connection.execute(f"select count(*) from {RELATION}").fetchone()
+        relation = _check_relation(connection, name)
+        row = connection.execute(f"select count(*) from {relation}").fetchone()
         return int(row[0]) if row else 0
 
 
-def _stored_in_seq_order(connection: duckdb.DuckDBPyConnection) -> bool:
+def _stored_in_seq_order(connection: duckdb.DuckDBPyConnection, relation: str) -> bool:
     """Whether a plain scan (insertion order) already yields the rows by ascending seq."""
     row = connection.execute(
-        f"select count(*) from (select seq, lag(seq) over () as previous from {RELATION}) "
+        f"select count(*) from (select seq, lag(seq) over () as previous from {relation}) "
         "where seq is null or seq <= previous"
     ).fetchone()
     return bool(row) and row[0] == 0
 
 
 def iter_record_chunks(
-    database: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS
+    database: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS, name: str = FULL_EXPORT
 ) -> Iterator[list[BatchRecord]]:
     """Yield the batch records in `seq` order, `chunk_rows` at a time.
 
@@ -101,9 +117,9 @@ def iter_record_chunks(
     so it is only the fallback for a relation stored in another order.
     """
     with open_warehouse(database) as connection:
-        _check_relation(connection)
-        query = f"select {', '.join(COLUMNS)} from {RELATION}"
-        if not _stored_in_seq_order(connection):
+        relation = _check_relation(connection, name)
+        query = f"select {_SELECTED} from {relation}"
+        if not _stored_in_seq_order(connection, relation):
             query += " order by seq"
         cursor = connection.execute(query)
         previous: int | None = None
@@ -112,14 +128,14 @@ def iter_record_chunks(
             if not rows:
                 return
             chunk = [BatchRecord._make(row) for row in rows]
-            previous = _check_ascending(chunk, previous)
+            previous = _check_ascending(chunk, previous, relation)
             yield chunk
 
 
-def _check_ascending(chunk: list[BatchRecord], previous: int | None) -> int:
+def _check_ascending(chunk: list[BatchRecord], previous: int | None, relation: str) -> int:
     """The file order is the seq order: a repeated or null seq would make it ambiguous."""
     for record in chunk:
         if record.seq is None or (previous is not None and record.seq <= previous):
-            raise LoaderError(f"{RELATION} has a repeated or null seq; {BUILD_HINT}")
+            raise LoaderError(f"{relation} has a repeated or null seq; {BUILD_HINT}")
         previous = record.seq
     return previous  # type: ignore[return-value]  # chunks are never empty

@@ -20,7 +20,8 @@ CREATE_TABLE = """
 create schema if not exists cdp;
 create or replace table cdp.cdp_batch_records (
     seq bigint, ref varchar, schema varchar, mode varchar,
-    order_id bigint, reference_id varchar, record varchar
+    order_id bigint, reference_id varchar, ordered_at timestamp, record_hash varchar,
+    record varchar
 );
 """
 
@@ -138,6 +139,8 @@ def create_batch_records_db(path: Path, records: list[dict] | list[str]) -> list
                 parsed["mode"],
                 1000 + seq,
                 parsed["value"]["referenceId"],
+                parsed["value"].get("orderedAt", "2025-01-01T00:00:00.000Z").rstrip("Z"),
+                hashlib.md5(json.dumps(parsed["value"]).encode()).hexdigest(),
                 line,
             )
         )
@@ -146,7 +149,7 @@ def create_batch_records_db(path: Path, records: list[dict] | list[str]) -> list
         connection.execute(CREATE_TABLE)
         if rows:
             connection.executemany(
-                "insert into cdp.cdp_batch_records values (?, ?, ?, ?, ?, ?, ?)", rows
+                "insert into cdp.cdp_batch_records values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
             )
     finally:
         connection.close()
@@ -177,6 +180,7 @@ def create_generated_db(path: Path, count: int) -> None:
                 from numbered
             )
             select i, ref, 'order', 'insert', 1000 + i, reference_id,
+                timestamp '2025-01-01' + to_seconds(i), h,
                 regexp_replace(
                     replace(replace(replace('{sql_literal}', '{{REF}}', reference_id),
                         '{{EMAIL}}', 'u' || substr(h, 1, 10)), 'PAYLOAD', payload),

@@ -58,7 +58,8 @@ def make_records(inserts: int, deletes: tuple[str, ...] = (), seed: int = 7) -> 
                           separators=(",", ":"))
         records.append(BatchRecord(seq=seq, ref=ref, schema="order", mode=mode,
                                    order_id=1000 + seq, reference_id=reference_id,
-                                   record=line))
+                                   ordered_at=value["orderedAt"],
+                                   record_hash=f"{seq:032x}", record=line))
     return records
 
 

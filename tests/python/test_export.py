@@ -68,12 +68,18 @@ def test_export_writes_the_records_as_exact_gzip_ndjson(
     out = tmp_path / "out"
     result = run_export("--out", str(out), "--database", str(database))
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("exported 15 records into 1 files, ")
-    batch = out / "batch-00001.json.gz"
-    assert gzip.decompress(batch.read_bytes()) == ("\n".join(lines) + "\n").encode("utf-8")
-    assert batch.read_bytes() == reference_gzip([line + "\n" for line in lines])
+    assert result.output.startswith("exported 15 records into 2 files, ")
+    # Deletes and inserts never share a file: the deletes come first, alone.
+    deletes = [line for line in lines if '"mode":"delete"' in line]
+    inserts = [line for line in lines if '"mode":"insert"' in line]
+    assert lines == deletes + inserts and deletes and inserts
+    for name, part in (("batch-00001.json.gz", deletes), ("batch-00002.json.gz", inserts)):
+        batch = out / name
+        assert gzip.decompress(batch.read_bytes()) == ("\n".join(part) + "\n").encode("utf-8")
+        assert batch.read_bytes() == reference_gzip([line + "\n" for line in part])
     assert sorted(p.name for p in out.iterdir()) == [
-        "batch-00001.index.tsv", "batch-00001.json.gz", "manifest.json"
+        "batch-00001.index.tsv", "batch-00001.json.gz",
+        "batch-00002.index.tsv", "batch-00002.json.gz", "manifest.json",
     ]
 
 
@@ -167,13 +173,15 @@ def test_index_sidecar_maps_each_line_to_its_order(
     database, lines = warehouse
     out = tmp_path / "out"
     run_export("--out", str(out), "--database", str(database))
-    index = (out / "batch-00001.index.tsv").read_text(encoding="utf-8").splitlines()
-    assert index[0] == "ref\torder_id\treference_id\tmode"
+    deletes = (out / "batch-00001.index.tsv").read_text(encoding="utf-8").splitlines()
+    inserts = (out / "batch-00002.index.tsv").read_text(encoding="utf-8").splitlines()
+    header = "ref\torder_id\treference_id\tmode\tordered_at\trecord_hash"
+    assert deletes[0] == inserts[0] == header
     first, fourth = json.loads(lines[0]), json.loads(lines[3])
-    assert index[1] == f"{first['ref']}\t1001\tD0000001\tdelete"
-    assert index[4] == f"{fourth['ref']}\t1004\tR0000001\tinsert"
-    assert len(index) == 1 + len(lines)
-    assert "@" not in "".join(index)
+    assert deletes[1].startswith(f"{first['ref']}\t1001\tD0000001\tdelete\t")
+    assert inserts[1].startswith(f"{fourth['ref']}\t1004\tR0000001\tinsert\t")
+    assert len(deletes) + len(inserts) == 2 + len(lines)
+    assert "@" not in "".join(deletes + inserts)
 
 
 def test_export_replaces_a_previous_export_but_keeps_other_files(
@@ -187,7 +195,8 @@ def test_export_replaces_a_previous_export_but_keeps_other_files(
     (out / "ledger.json").write_text("{}")
     run_export("--out", str(out), "--database", str(database))
     assert sorted(p.name for p in out.iterdir()) == [
-        "batch-00001.index.tsv", "batch-00001.json.gz", "ledger.json", "manifest.json"
+        "batch-00001.index.tsv", "batch-00001.json.gz", "batch-00002.index.tsv",
+        "batch-00002.json.gz", "ledger.json", "manifest.json",
     ]
 
 
@@ -240,7 +249,7 @@ def test_relation_without_a_contract_column(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.output == (
         "cdp-loader: relation cdp.cdp_batch_records lacks column(s) ref, schema, mode, order_id, "
-        "reference_id; run `dbt build --profiles-dir profiles` first\n"
+        "reference_id, ordered_at, record_hash; run `dbt build --profiles-dir profiles` first\n"
     )
 
 
@@ -284,7 +293,8 @@ def random_records(seed: int, count: int) -> list[BatchRecord]:
         filler = "x" * rng.randrange(0, 2000)
         line = json.dumps({"ref": f"r{seq}", "value": {"referenceId": f"R{seq}",
                                                          "n": noise, "f": filler}})
-        records.append(BatchRecord(seq, f"r{seq}", "order", "insert", seq, f"R{seq}", line))
+        records.append(BatchRecord(seq, f"r{seq}", "order", "insert", seq, f"R{seq}",
+                                   "2025-01-01T00:00:00.000Z", f"{seq:032x}", line))
     return records
 
 
@@ -319,7 +329,7 @@ def test_no_progress_bar_when_not_on_a_terminal(
     )
     assert result.exit_code == 0
     assert result.output.count("\n") == 1
-    assert result.output.startswith("exported 15 records into 1 files, ")
+    assert result.output.startswith("exported 15 records into 2 files, ")
 
 
 def test_a_broken_size_bound_can_never_let_an_oversized_file_out(
@@ -345,7 +355,9 @@ def test_relation_stored_out_of_order_is_still_exported_by_seq(tmp_path: Path) -
     connection.close()
     result = run_export("--out", str(tmp_path / "out"), "--database", str(database))
     assert result.exit_code == 0, result.output
-    assert gz_members(tmp_path / "out" / "batch-00001.json.gz") == [line + "\n" for line in lines]
+    exported = gz_members(tmp_path / "out" / "batch-00001.json.gz") + gz_members(
+        tmp_path / "out" / "batch-00002.json.gz")
+    assert exported == [line + "\n" for line in lines]
 
 
 @pytest.mark.parametrize("bad_seq", ["null", "1"])

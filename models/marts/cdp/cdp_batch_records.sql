@@ -33,7 +33,8 @@ records as (
 digested as (
     select
         *,
-        {{ uuid_v5_url_digest("'cdp-orders:order:' || mode || ':' || value_json") }} as ref_digest
+        {{ uuid_v5_url_digest("'cdp-orders:order:' || mode || ':' || value_json") }} as ref_digest,
+        md5(value_json) as record_hash
     from records
 ),
 
@@ -49,6 +50,7 @@ enveloped as (
         order_id,
         reference_id,
         ordered_at,
+        record_hash,
         value_json
     from digested
 ),
@@ -62,6 +64,7 @@ final as (
         order_id,
         reference_id,
         ordered_at,
+        record_hash,
         {{ json_object([
             ('ref', json_formatted_text('ref')),
             ('schema', json_formatted_text('schema')),
@@ -71,4 +74,6 @@ final as (
     from enveloped
 )
 
+-- Stored in file order, so that the loader streams it without a sort.
 select * from final
+order by seq
