@@ -20,10 +20,12 @@ demo: $(INSTALLED)
 test: lint dbt-test python-test
 
 lint: $(INSTALLED)
+	mkdir -p $(DATA)
 	$(BIN)/ruff check loader tests
 	CDP_DUCKDB_PATH=$(abspath $(DATA)/lint.duckdb) $(BIN)/sqlfluff lint models tests/dbt
 
 dbt-test: $(INSTALLED)
+	mkdir -p $(DATA)
 	$(BIN)/cdp-loader sample-warehouse --orders 5000 --database $(abspath $(DATA)/ci.duckdb)
 	CDP_DUCKDB_PATH=$(abspath $(DATA)/ci.duckdb) $(BIN)/dbt build --profiles-dir profiles
 	CDP_DUCKDB_PATH=$(abspath $(DATA)/ci.duckdb) $(BIN)/dbt docs generate --profiles-dir profiles --quiet

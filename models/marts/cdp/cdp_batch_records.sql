@@ -33,7 +33,7 @@ records as (
 digested as (
     select
         *,
-        {{ uuid_v5_url_digest("'cdp-orders:order:' || mode || ':' || value_json") }} as ref_digest,
+        {{ batch_record_digest('mode', 'value_json') }} as ref_digest,
         md5(value_json) as record_hash
     from records
 ),
@@ -65,12 +65,7 @@ final as (
         reference_id,
         ordered_at,
         record_hash,
-        {{ json_object([
-            ('ref', json_formatted_text('ref')),
-            ('schema', json_formatted_text('schema')),
-            ('mode', json_formatted_text('mode')),
-            ('value', 'value_json'),
-        ]) }} as record
+        {{ batch_record_line('ref', 'mode', 'value_json') }} as record
     from enveloped
 )
 

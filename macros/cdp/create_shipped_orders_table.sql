@@ -1,0 +1,19 @@
+{#- The loader's record of what it shipped, appended to after every batch
+    that reached a final status. dbt never writes it; it creates it empty on
+    a new warehouse so that the models that read it can build. -#}
+{% macro create_shipped_orders_table() -%}
+    create schema if not exists cdp;
+    create table if not exists cdp.cdp_shipped_orders (
+        order_id bigint not null,
+        reference_id varchar not null,
+        ordered_at timestamp not null,
+        record_hash varchar,
+        mode varchar not null,
+        outcome varchar not null,
+        error_code varchar,
+        batch_ref varchar not null,
+        record_ref varchar not null,
+        batch_file varchar not null,
+        shipped_at timestamp not null
+    );
+{%- endmacro %}

@@ -1,0 +1,51 @@
+with
+
+delta as (
+    select * from {{ ref('cdp_batch_records_delta') }}
+),
+
+orders as (
+    select
+        order_id,
+        record_hash
+    from {{ ref('cdp_batch_records') }}
+    where mode = 'insert'
+),
+
+held as (
+    select * from {{ ref('int_orders_held_by_cdp') }}
+),
+
+unchanged as (
+    select count(*) as order_count
+    from orders
+    inner join held
+        on orders.order_id = held.order_id
+    where orders.record_hash = held.held_record_hash
+),
+
+changes as (
+    select
+        count(*) filter (where change = 'new') as new_orders,
+        count(*) filter (where change = 'changed') as changed_orders,
+        count(*) filter (where change = 'retry') as retried_orders,
+        count(*) filter (where change = 'delete') as deleted_orders,
+        count(*) filter (where change = 'moved') as moved_orders,
+        count(*) as records
+    from delta
+),
+
+final as (
+    select
+        changes.new_orders,
+        changes.changed_orders,
+        unchanged.order_count as unchanged_orders,
+        changes.retried_orders,
+        changes.deleted_orders,
+        changes.moved_orders,
+        changes.records
+    from changes
+    cross join unchanged
+)
+
+select * from final
