@@ -10,6 +10,7 @@ import sys
 import click
 
 from cdp_loader import __version__
+from cdp_loader.commands import COMMANDS
 from cdp_loader.errors import EXIT_USAGE
 
 
@@ -27,15 +28,8 @@ def cli() -> None:
     """
 
 
-def _register_commands() -> None:
-    # Imported here so that a broken optional command cannot stop `--help`.
-    from cdp_loader.commands import COMMANDS
-
-    for command in COMMANDS:
-        cli.add_command(command)
-
-
-_register_commands()
+for command in COMMANDS:
+    cli.add_command(command)
 
 
 def main() -> None:
