@@ -261,11 +261,12 @@ class BatchApiClient:
         if auth is not None and urlsplit(url).netloc.lower() != self._cdp_netloc:
             raise ApiError(f"{what}: refusing to send credentials to {redact_url(url)}")
         attempt = 0
+        last_failure = ""
         while True:
             attempt += 1
             remaining = self.deadline.remaining()
             if remaining <= 0:
-                raise DeadlineExceeded(f"gave up {what}: --timeout of "
+                raise DeadlineExceeded(f"gave up {what}{last_failure}: --timeout of "
                                        f"{self.deadline.seconds:g}s reached")
             timeout = (min(CONNECT_TIMEOUT, remaining), min(READ_TIMEOUT, remaining))
             try:
@@ -275,7 +276,8 @@ class BatchApiClient:
             except requests.RequestException as exc:
                 # The exception text can quote the URL with its signature: keep only the type.
                 reason = f"connection failed ({type(exc).__name__}) to {redact_url(url)}"
-                self.deadline.sleep(self._backoff(attempt), f"{what}: {reason}")
+                last_failure = f": {reason}"
+                self.deadline.sleep(self._backoff(attempt), f"{what}{last_failure}")
                 continue
             if response.status_code in RETRYABLE_STATUS:
                 response.close()
@@ -284,8 +286,8 @@ class BatchApiClient:
                     wait = retry_after_seconds(response.headers.get("Retry-After"))
                 if wait is None:
                     wait = self._backoff(attempt)
-                self.deadline.sleep(wait, f"{what}: HTTP {response.status_code} "
-                                          f"from {redact_url(url)}")
+                last_failure = f": HTTP {response.status_code} from {redact_url(url)}"
+                self.deadline.sleep(wait, f"{what}{last_failure}")
                 continue
             if 200 <= response.status_code < 300:
                 return response
