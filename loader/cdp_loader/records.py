@@ -1,13 +1,16 @@
 """Reads the batch records that dbt built (`cdp.cdp_batch_records`) in file order.
 
 The DuckDB file is opened read-only and the rows are streamed in chunks, so a
-backfill of millions of orders never sits in Python memory at once.
+backfill of millions of orders never sits in Python memory at once. The same
+records written as Parquet by another engine (Spark, PostgreSQL, a cloud
+warehouse's unload) are read through DuckDB in the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,6 +34,8 @@ _SELECTED = ", ".join(
     for column in COLUMNS
 )
 DEFAULT_CHUNK_ROWS = 10_000
+# A streamed scan needs little: 256 MB kept export at ~400 MB resident at any size.
+READ_MEMORY_LIMIT = "256MB"
 BUILD_HINT = "run `dbt build --profiles-dir profiles` first"
 
 
@@ -46,6 +51,57 @@ class BatchRecord(NamedTuple):
     ordered_at: str
     record_hash: str
     record: str
+
+
+@dataclass(frozen=True)
+class ParquetRecords:
+    """`cdp.cdp_batch_records` as Parquet files: a path or a glob ('out/*.parquet')."""
+
+    glob: str
+
+
+# Where an export reads the batch records from: a DuckDB file or Parquet files.
+RecordSource = Path | ParquetRecords
+
+
+@contextmanager
+def open_source(source: RecordSource) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection in which `cdp.cdp_batch_records` holds the source's records."""
+    if isinstance(source, ParquetRecords):
+        with open_parquet_records(source) as connection:
+            yield connection
+    else:
+        with open_warehouse(source) as connection:
+            yield connection
+
+
+@contextmanager
+def open_parquet_records(source: ParquetRecords) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB whose view cdp.cdp_batch_records reads the Parquet files.
+
+    Files are read in name order and rows in file order, so records that the
+    writer stored by seq stream without a sort; ordered_at, a timestamp with
+    or without zone, is read as the UTC wall clock.
+    """
+    connection = duckdb.connect(":memory:")
+    try:
+        connection.execute("set enable_progress_bar = false")
+        connection.execute("set preserve_insertion_order = true")
+        connection.execute("set TimeZone = 'UTC'")
+        connection.execute(f"create schema {RELATION_SCHEMA}")
+        glob = source.glob.replace("'", "''")
+        try:
+            connection.execute(
+                f"create view {RELATION} as select * replace "
+                "(cast(ordered_at as timestamp) as ordered_at) "
+                f"from read_parquet('{glob}')"
+            )
+        except duckdb.Error as exc:
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise LoaderError(f"cannot read Parquet {source.glob}: {first_line}") from None
+        yield connection
+    finally:
+        connection.close()
 
 
 @contextmanager
@@ -64,6 +120,8 @@ def open_warehouse(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         connection.execute("set enable_progress_bar = false")
         # A scan without ORDER BY then keeps the stored order (see iter_record_chunks).
         connection.execute("set preserve_insertion_order = true")
+        # Else the buffer pool keeps every block a scan read, up to 80% of the machine.
+        connection.execute(f"set memory_limit = '{READ_MEMORY_LIMIT}'")
         yield connection
     finally:
         connection.close()
@@ -90,9 +148,9 @@ def _check_relation(connection: duckdb.DuckDBPyConnection, name: str) -> str:
     return relation
 
 
-def count_records(database: Path, name: str = FULL_EXPORT) -> int:
+def count_records(database: RecordSource, name: str = FULL_EXPORT) -> int:
     """How many lines an export of relation `cdp.<name>` will write."""
-    with open_warehouse(database) as connection:
+    with open_source(database) as connection:
         relation = _check_relation(connection, name)
         row = connection.execute(f"select count(*) from {relation}").fetchone()
         return int(row[0]) if row else 0
@@ -108,7 +166,7 @@ def _stored_in_seq_order(connection: duckdb.DuckDBPyConnection, relation: str) -
 
 
 def iter_record_chunks(
-    database: Path, chunk_rows: int = DEFAULT_CHUNK_ROWS, name: str = FULL_EXPORT
+    database: RecordSource, chunk_rows: int = DEFAULT_CHUNK_ROWS, name: str = FULL_EXPORT
 ) -> Iterator[list[BatchRecord]]:
     """Yield the batch records in `seq` order, `chunk_rows` at a time.
 
@@ -116,7 +174,7 @@ def iter_record_chunks(
     constant memory; a sorted query would make DuckDB hold the whole result,
     so it is only the fallback for a relation stored in another order.
     """
-    with open_warehouse(database) as connection:
+    with open_source(database) as connection:
         relation = _check_relation(connection, name)
         query = f"select {_SELECTED} from {relation}"
         if not _stored_in_seq_order(connection, relation):

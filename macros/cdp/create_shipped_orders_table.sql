@@ -2,6 +2,10 @@
     that reached a final status. dbt never writes it; it creates it empty on
     a new warehouse so that the models that read it can build. -#}
 {% macro create_shipped_orders_table() -%}
+    {{ return(adapter.dispatch('create_shipped_orders_table', 'cdp_orders')()) }}
+{%- endmacro %}
+
+{% macro default__create_shipped_orders_table() -%}
     create schema if not exists cdp;
     create table if not exists cdp.cdp_shipped_orders (
         order_id bigint not null,
@@ -16,4 +20,22 @@
         batch_file varchar not null,
         shipped_at timestamp not null
     );
+{%- endmacro %}
+
+{#- Spark runs one statement at a time; its text type is string. -#}
+{% macro spark__create_shipped_orders_table() -%}
+    {% do run_query('create schema if not exists cdp') %}
+    create table if not exists cdp.cdp_shipped_orders (
+        order_id bigint,
+        reference_id string,
+        ordered_at timestamp,
+        record_hash string,
+        mode string,
+        outcome string,
+        error_code string,
+        batch_ref string,
+        record_ref string,
+        batch_file string,
+        shipped_at timestamp
+    ) using parquet
 {%- endmacro %}

@@ -32,8 +32,8 @@ typed as (
             when 'date' then
                 '"' || {{ format_utc_millis(
                     "coalesce(
-                        case when regexp_full_match(" ~ trim_spaces('attribute_value') ~ ", '[0-9]{4}-[0-9]{2}-[0-9]{2}')
-                            then cast(try_cast(" ~ trim_spaces('attribute_value') ~ " as date) as timestamp)
+                        case when " ~ regexp_full_match(trim_spaces('attribute_value'), "'[0-9]{4}-[0-9]{2}-[0-9]{2}'") ~ "
+                            then cast(" ~ try_cast_iso_date(trim_spaces('attribute_value')) ~ " as timestamp)
                         end,
                         " ~ parse_iso8601_utc(trim_spaces('attribute_value')) ~ "
                     )"
@@ -74,7 +74,7 @@ extensions as (
         {{ owner_key }},
         count(*) as attributes_sent,
         '[{"name":"ext","key":"default",'
-        || string_agg('"' || normalised_name || '":' || json_value, ',' order by normalised_name)
+        || {{ ordered_string_agg("'\"' || normalised_name || '\":' || json_value", "','", 'normalised_name') }}
         || '}]' as extensions_json
     from kept
     group by {{ owner_key }}

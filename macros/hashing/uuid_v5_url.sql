@@ -16,7 +16,20 @@
 {% macro uuid_from_sha1_hex(digest) -%}
     substr({{ digest }}, 1, 8) || '-' || substr({{ digest }}, 9, 4)
     || '-5' || substr({{ digest }}, 14, 3)
-    || '-' || substr('89ab89ab89ab89ab', strpos('0123456789abcdef', substr({{ digest }}, 17, 1)), 1)
+    || '-' || substr('89ab89ab89ab89ab', {{ text_position("'0123456789abcdef'", 'substr(' ~ digest ~ ', 17, 1)') }}, 1)
     || substr({{ digest }}, 18, 3)
     || '-' || substr({{ digest }}, 21, 12)
+{%- endmacro %}
+
+{#- PostgreSQL has no SHA-1 of its own: pgcrypto's digest (the extension must
+    be installed in the database; README "Running on a cluster"). -#}
+{% macro postgres__uuid_v5_url_digest(name) -%}
+    encode(
+        digest(decode('6ba7b8119dad11d180b400c04fd430c8', 'hex') || convert_to({{ name }}, 'UTF8'), 'sha1'),
+        'hex'
+    )
+{%- endmacro %}
+
+{% macro spark__uuid_v5_url_digest(name) -%}
+    sha1(concat(unhex('6ba7b8119dad11d180b400c04fd430c8'), encode({{ name }}, 'UTF-8')))
 {%- endmacro %}

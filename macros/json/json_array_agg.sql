@@ -7,3 +7,7 @@
 {% macro default__json_array_agg(element, order_by) -%}
     '[' || string_agg({{ element }}, ',' order by {{ order_by }}) || ']'
 {%- endmacro %}
+
+{% macro spark__json_array_agg(element, order_by) -%}
+    '[' || {{ ordered_string_agg(element, "','", order_by) }} || ']'
+{%- endmacro %}

@@ -1,10 +1,10 @@
 {#- Money as a JSON number with exactly two decimals: 50.00, -45.00. -#}
 {% macro json_money(expression) -%}
-    cast(cast({{ expression }} as decimal(18, 2)) as varchar)
+    cast(cast({{ expression }} as decimal(18, 2)) as {{ dbt.type_string() }})
 {%- endmacro %}
 
 {% macro json_integer(expression) -%}
-    cast(cast({{ expression }} as bigint) as varchar)
+    cast(cast({{ expression }} as bigint) as {{ dbt.type_string() }})
 {%- endmacro %}
 
 {% macro json_boolean(expression) -%}
@@ -15,9 +15,9 @@
     number, never through a binary float: no leading or trailing zeros, no
     exponent, no negative zero ('5.50' -> 5.5, '007' -> 7, '-0.00' -> 0). -#}
 {% macro json_decimal_from_text(text) -%}
-    {%- set integer_part = "coalesce(nullif(ltrim(regexp_extract(" ~ text ~ ", '^-?([0-9]+)', 1), '0'), ''), '0')" -%}
-    {%- set fraction_part = "rtrim(regexp_extract(" ~ text ~ ", '\\.([0-9]+)$', 1), '0')" -%}
-    case when regexp_full_match({{ text }}, '-?[0-9]+(\.[0-9]+)?') then
+    {%- set integer_part = "coalesce(nullif(" ~ trim_characters(regexp_extract_text(text, "'^-?([0-9]+)'", 1), "'0'", 'leading') ~ ", ''), '0')" -%}
+    {%- set fraction_part = trim_characters(regexp_extract_text(text, "'\\.([0-9]+)$'", 1), "'0'", 'trailing') -%}
+    case when {{ regexp_full_match(text, "'-?[0-9]+(\\.[0-9]+)?'") }} then
         case
             when {{ integer_part }} = '0' and {{ fraction_part }} = '' then '0'
             else

@@ -33,3 +33,34 @@
         else '"' || replace(replace({{ expression }}, '\', '\\'), '"', '\"') || '"'
     end
 {%- endmacro %}
+
+{#- PostgreSQL text cannot hold U+0000, so U+0001-U+001F are the control
+    characters to escape: one replace each, after '\' and '"'. -#}
+{% macro postgres__json_string(expression) -%}
+    {%- set short_forms = {8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r'} -%}
+    case
+        when {{ expression }} is null then null
+        when {{ expression }} ~ '[\x01-\x1f]' then
+            '"' || {% for code in range(1, 32) %}replace({% endfor -%}
+            replace(replace({{ expression }}, '\', '\\'), '"', '\"')
+            {%- for code in range(1, 32) %}, chr({{ code }}), '{{ short_forms.get(code, '\\u00' ~ ('%02x' | format(code))) }}'){% endfor %}
+            || '"'
+        else '"' || replace(replace({{ expression }}, '\', '\\'), '"', '\"') || '"'
+    end
+{%- endmacro %}
+
+{#- Spark: one replace per control character, U+0000 included; backslash
+    and quote as chr(92) and chr(34), which read the same whatever the
+    parser's string escaping. -#}
+{% macro spark__json_string(expression) -%}
+    {%- set short_forms = {8: 'b', 9: 't', 10: 'n', 12: 'f', 13: 'r'} -%}
+    case
+        when {{ expression }} is null then null
+        when {{ expression }} rlike '[\x00-\x1f]' then
+            chr(34) || {% for code in range(0, 32) %}replace({% endfor -%}
+            replace(replace({{ expression }}, chr(92), chr(92) || chr(92)), chr(34), chr(92) || chr(34))
+            {%- for code in range(0, 32) %}, chr({{ code }}), chr(92) || '{{ short_forms.get(code, 'u00' ~ ('%02x' | format(code))) }}'){% endfor %}
+            || chr(34)
+        else chr(34) || replace(replace({{ expression }}, chr(92), chr(92) || chr(92)), chr(34), chr(92) || chr(34)) || chr(34)
+    end
+{%- endmacro %}

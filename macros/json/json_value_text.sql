@@ -8,3 +8,11 @@
 {% macro default__json_value_text(document, path) -%}
     json_extract_string({{ document }}, '$.{{ path }}')
 {%- endmacro %}
+
+{% macro postgres__json_value_text(document, path) -%}
+    (cast({{ document }} as json) #>> '{ {{- path.split('.') | join(',') -}} }')
+{%- endmacro %}
+
+{% macro spark__json_value_text(document, path) -%}
+    get_json_object({{ document }}, '$.{{ path }}')
+{%- endmacro %}

@@ -6,3 +6,13 @@
 {% macro default__regexp_full_match(text, pattern) -%}
     regexp_full_match({{ text }}, {{ pattern }})
 {%- endmacro %}
+
+{#- PostgreSQL's regular expressions (ARE) read the patterns of this project
+    as RE2 does; anchored around the whole pattern. -#}
+{% macro postgres__regexp_full_match(text, pattern) -%}
+    ({{ text }} ~ ('^(?:' || {{ pattern }} || ')$'))
+{%- endmacro %}
+
+{% macro spark__regexp_full_match(text, pattern) -%}
+    ({{ text }} rlike concat('^(?:', {{ pattern }}, ')$'))
+{%- endmacro %}

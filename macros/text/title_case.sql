@@ -13,3 +13,22 @@
         ' '
     )
 {%- endmacro %}
+
+{% macro postgres__title_case(expression) -%}
+    case when {{ expression }} is not null then array_to_string(array(
+        select {{ ascii_upper('left(word, 1)') }} || {{ ascii_lower('substr(word, 2)') }}
+        from unnest(regexp_split_to_array({{ trim_spaces(expression) }}, ' +'))
+            with ordinality as split (word, split_position)
+        order by split_position
+    ), ' ') end
+{%- endmacro %}
+
+{% macro spark__title_case(expression) -%}
+    array_join(
+        transform(
+            split({{ trim_spaces(expression) }}, ' +'),
+            word -> {{ ascii_upper('left(word, 1)') }} || {{ ascii_lower('substr(word, 2)') }}
+        ),
+        ' '
+    )
+{%- endmacro %}

@@ -6,3 +6,11 @@
 {% macro default__trim_spaces(expression) -%}
     trim({{ expression }}, ' ')
 {%- endmacro %}
+
+{% macro postgres__trim_spaces(expression) -%}
+    btrim({{ expression }}, ' ')
+{%- endmacro %}
+
+{% macro spark__trim_spaces(expression) -%}
+    btrim({{ expression }}, ' ')
+{%- endmacro %}

@@ -33,3 +33,28 @@
 {% macro default__to_utc_millis(timestamptz_expression) -%}
     date_trunc('millisecond', timezone('UTC', {{ timestamptz_expression }}))
 {%- endmacro %}
+
+{% macro postgres__format_utc_millis(timestamp_expression) -%}
+    to_char({{ timestamp_expression }}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+{%- endmacro %}
+
+{% macro postgres__format_date_midnight(date_expression) -%}
+    to_char({{ date_expression }}, 'YYYY-MM-DD') || 'T00:00Z'
+{%- endmacro %}
+
+{% macro postgres__to_utc_millis(timestamptz_expression) -%}
+    date_trunc('milliseconds', {{ timestamptz_expression }} at time zone 'UTC')
+{%- endmacro %}
+
+{% macro spark__format_utc_millis(timestamp_expression) -%}
+    date_format({{ timestamp_expression }}, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+{%- endmacro %}
+
+{% macro spark__format_date_midnight(date_expression) -%}
+    date_format({{ date_expression }}, 'yyyy-MM-dd') || 'T00:00Z'
+{%- endmacro %}
+
+{#- Spark's timestamps are instants shown in the session zone (UTC, profile). -#}
+{% macro spark__to_utc_millis(timestamptz_expression) -%}
+    date_trunc('MILLISECOND', {{ timestamptz_expression }})
+{%- endmacro %}

@@ -25,7 +25,7 @@ normalised as (
         genders.cdp_gender as gender,
         customers.birth_date,
         case
-            when regexp_full_match(customers.email, '[^@ \t\r\n]+@[^@ \t\r\n]+\.[^@ \t\r\n]+')
+            when {{ regexp_full_match('customers.email', "'[^@ \\t\\r\\n]+@[^@ \\t\\r\\n]+\\.[^@ \\t\\r\\n]+'") }}
                 then customers.email
         end as email,
         {{ phone_number('customers.phone_primary') }} as phone_primary,

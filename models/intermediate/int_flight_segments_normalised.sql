@@ -32,17 +32,18 @@ normalised as (
         -- 'FR 0459' -> '459': the carrier's code (or else any two leading
         -- letters), then leading zeros go; what is left must be digits.
         nullif(
-            regexp_extract(
-                ltrim(
-                    case
-                        when carrier is not null and starts_with(flight_number_compact, carrier)
+            {{ regexp_extract_text(
+                trim_characters(
+                    "case
+                        when carrier is not null and " ~ starts_with('flight_number_compact', 'carrier') ~ "
                             then substr(flight_number_compact, length(carrier) + 1)
                         else regexp_replace(flight_number_compact, '^[A-Z]{2}', '')
-                    end,
-                    '0'
+                    end",
+                    "'0'",
+                    'leading'
                 ),
-                '^[0-9]+$'
-            ),
+                "'^[0-9]+$'"
+            ) }},
             ''
         ) as flight_number,
         nullif({{ title_case('fare_class') }}, '') as fare_class,

@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from cdp_loader.batch_files import MAX_BATCH_BYTES, MIN_BATCH_BYTES, write_batch_files
+from cdp_loader.errors import LoaderError
 from cdp_loader.progress import progress
-from cdp_loader.records import count_records, iter_record_chunks
+from cdp_loader.records import ParquetRecords, RecordSource, count_records, iter_record_chunks
 
 
 @click.command("export")
@@ -24,9 +25,15 @@ from cdp_loader.records import count_records, iter_record_chunks
     "--database",
     envvar="CDP_DUCKDB_PATH",
     show_envvar=True,
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="DuckDB file holding cdp.cdp_batch_records.",
+    help="DuckDB file holding cdp.cdp_batch_records (required without --from-parquet).",
+)
+@click.option(
+    "--from-parquet",
+    "parquet_glob",
+    metavar="GLOB",
+    help="Read cdp.cdp_batch_records from Parquet files instead (a path or a glob, "
+    "e.g. 'records/*.parquet'), as Spark or a cloud warehouse writes them.",
 )
 @click.option(
     "--max-bytes",
@@ -36,7 +43,10 @@ from cdp_loader.records import count_records, iter_record_chunks
     help="Largest compressed size of one batch file.",
 )
 @click.option("--no-progress", is_flag=True, help="Do not draw a progress bar.")
-def export(out_dir: Path, database: Path, max_bytes: int, no_progress: bool) -> None:
+def export(
+    out_dir: Path, database: Path | None, parquet_glob: str | None, max_bytes: int,
+    no_progress: bool,
+) -> None:
     """Write the batch records of the mart to gzipped NDJSON files in OUT.
 
     Files are named batch-00001.json.gz, batch-00002.json.gz, ... in upload
@@ -48,12 +58,20 @@ def export(out_dir: Path, database: Path, max_bytes: int, no_progress: bool) -> 
     Example:
         dbt build --profiles-dir profiles
         cdp-loader export --out batches/ --database warehouse.duckdb
+        cdp-loader export --out batches/ --from-parquet 'records/*.parquet'
     """
+    source: RecordSource
+    if parquet_glob is not None:
+        source = ParquetRecords(parquet_glob)
+    elif database is not None:
+        source = database
+    else:
+        raise LoaderError("name the records: --database (or CDP_DUCKDB_PATH) or --from-parquet")
     started = time.monotonic()
-    total = count_records(database)
+    total = count_records(source)
     with progress("Exporting records", total, disabled=no_progress) as advance:
         result = write_batch_files(
-            iter_record_chunks(database), out_dir, max_bytes=max_bytes, on_records=advance
+            iter_record_chunks(source), out_dir, max_bytes=max_bytes, on_records=advance
         )
     elapsed = time.monotonic() - started
     click.echo(

@@ -41,9 +41,10 @@ digested as (
 enveloped as (
     select
         -- File order: deletes first, then inserts, each by order_id.
-        row_number() over (
+        -- bigint as the contract says: Spark's row_number is an int.
+        cast(row_number() over (
             order by case mode when 'delete' then 0 else 1 end, order_id
-        ) as seq,
+        ) as bigint) as seq,
         {{ uuid_from_sha1_hex('ref_digest') }} as ref,
         'order' as schema,
         mode,

@@ -47,7 +47,7 @@ renamed as (
         total_amount,
         {{ lookup_key('payment_method') }} as payment_method_code,
         {{ lookup_key('card_brand') }} as card_brand_code,
-        nullif({{ ascii_upper("regexp_extract(" ~ trim_spaces('locale') ~ ", '^[^_-]*')") }}, '')
+        nullif({{ ascii_upper(regexp_extract_text(trim_spaces('locale'), "'^[^_-]*'")) }}, '')
             as locale_language_code,
         is_test,
         {{ to_utc_millis('deleted_at') }} as deleted_at

@@ -34,7 +34,7 @@ placed as (
     select
         order_id,
         count(*) as place_count,
-        string_agg(place, ',' order by place) as places
+        {{ ordered_string_agg('place', "','", 'place') }} as places
     from placements
     group by order_id
 ),

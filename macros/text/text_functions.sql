@@ -1,0 +1,93 @@
+{#- Text functions whose name or arguments differ between engines. -#}
+
+{#- The 1-based position of `part` in `text`, 0 when absent. -#}
+{% macro text_position(text, part) -%}
+    {{ return(adapter.dispatch('text_position', 'cdp_orders')(text, part)) }}
+{%- endmacro %}
+
+{% macro default__text_position(text, part) -%}
+    strpos({{ text }}, {{ part }})
+{%- endmacro %}
+
+{% macro spark__text_position(text, part) -%}
+    instr({{ text }}, {{ part }})
+{%- endmacro %}
+
+{#- True when `text` begins with `prefix`. -#}
+{% macro starts_with(text, prefix) -%}
+    {{ return(adapter.dispatch('starts_with', 'cdp_orders')(text, prefix)) }}
+{%- endmacro %}
+
+{% macro default__starts_with(text, prefix) -%}
+    starts_with({{ text }}, {{ prefix }})
+{%- endmacro %}
+
+{% macro spark__starts_with(text, prefix) -%}
+    startswith({{ text }}, {{ prefix }})
+{%- endmacro %}
+
+{#- `text` without the leading or trailing run of the given characters. -#}
+{% macro trim_characters(text, characters, side) -%}
+    {{ return(adapter.dispatch('trim_characters', 'cdp_orders')(text, characters, side)) }}
+{%- endmacro %}
+
+{% macro default__trim_characters(text, characters, side) -%}
+    {{ 'ltrim' if side == 'leading' else 'rtrim' }}({{ text }}, {{ characters }})
+{%- endmacro %}
+
+{#- Spark's two-argument ltrim/rtrim take the characters first. -#}
+{% macro spark__trim_characters(text, characters, side) -%}
+    trim({{ side }} {{ characters }} from {{ text }})
+{%- endmacro %}
+
+{#- Every match of `pattern` replaced (not only the first). -#}
+{% macro regexp_replace_all(text, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regexp_replace_all', 'cdp_orders')(text, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro default__regexp_replace_all(text, pattern, replacement) -%}
+    regexp_replace({{ text }}, {{ pattern }}, {{ replacement }}, 'g')
+{%- endmacro %}
+
+{#- Spark's regexp_replace replaces every match; its fourth argument is a position. -#}
+{% macro spark__regexp_replace_all(text, pattern, replacement) -%}
+    regexp_replace({{ text }}, {{ pattern }}, {{ replacement }})
+{%- endmacro %}
+
+{#- The group's values joined by `separator` in the order `order_by` gives
+    (a comma-separated list of expressions, each optionally 'asc' and
+    'nulls last', the default); null when no value is non-null. -#}
+{% macro ordered_string_agg(expression, separator, order_by) -%}
+    {{ return(adapter.dispatch('ordered_string_agg', 'cdp_orders')(expression, separator, order_by)) }}
+{%- endmacro %}
+
+{% macro default__ordered_string_agg(expression, separator, order_by) -%}
+    string_agg({{ expression }}, {{ separator }} order by {{ order_by }})
+{%- endmacro %}
+
+{#- Spark 3 has no ordered string_agg: the values are collected with their
+    sort keys, sorted (a null key after the others) and joined. -#}
+{% macro spark__ordered_string_agg(expression, separator, order_by) -%}
+    {%- set keys = [] -%}
+    {%- for term in order_by.split(',') -%}
+        {%- set key = term | trim -%}
+        {%- set key = key | replace(' asc nulls last', '') | replace(' nulls last', '') | replace(' asc', '') -%}
+        {%- if ' desc' in key or ' nulls first' in key -%}
+            {{ exceptions.raise_compiler_error('ordered_string_agg on Spark: only ascending, nulls last: ' ~ term) }}
+        {%- endif -%}
+        {%- do keys.append(key) -%}
+    {%- endfor -%}
+    case when count({{ expression }}) > 0 then array_join(
+        transform(
+            array_sort(collect_list(named_struct(
+                {%- for key in keys %}
+                'null_{{ loop.index }}', ({{ key }}) is null,
+                'key_{{ loop.index }}', {{ key }},
+                {%- endfor %}
+                'value', {{ expression }}
+            ))),
+            entry -> entry.value
+        ),
+        {{ separator }}
+    ) end
+{%- endmacro %}
