@@ -2,10 +2,18 @@
 
 Each file is one gzip member (mtime 0, no file name) of NDJSON lines in `seq`
 order, all of one mode: deletes and inserts never share a file. A file
-takes lines until the next line would take it over the limit;
-deciding that exactly on every line would mean finishing a copy of the
-compressor per line, so the writer keeps a cheap upper bound of the finished
-size and measures exactly only when that bound nears the limit.
+takes lines until the next line would take it over the limit.
+
+The deflate stream of a member is a run of pieces: each piece is up to
+`_PIECE_LINES` lines compressed on its own by ISA-L (about ten times zlib's
+speed), primed with the last 32 KiB of input before it, and ends on a sync
+flush, so its size is final the moment it is made; an empty final block
+closes the stream. While a cheap upper bound says the next piece keeps the
+file within the limit it is simply written; once it does not, the piece is
+measured, and if it does not fit, a binary search finds a count of lines
+that fits while one more would not: the file ends there. Pieces start at a
+file's first line and every `_PIECE_LINES` after, so the bytes depend only on
+the lines (and the ISA-L version), never on how they arrive in chunks.
 
 Beside each `batch-NNNNN.json.gz` is `batch-NNNNN.index.tsv` (ref, order_id,
 reference_id, mode, ordered_at, record_hash per line, no personal data) and, once every file is
@@ -19,11 +27,12 @@ import hashlib
 import json
 import os
 import struct
-import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from isal import isal_zlib
 
 from cdp_loader.errors import LoaderError
 from cdp_loader.records import BatchRecord
@@ -42,22 +51,25 @@ TEMP_SUFFIX = ".tmp"
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 
-# zlib level 6 measured best for this data: isal is faster but cannot copy its
-# state, which the exact fill rule needs; zlib 9 is much slower for ~0.3% less.
-COMPRESSION_LEVEL = 6
+# ISA-L level 2 measured best on the real lines (bench/RESULTS.md): ~590 MB/s at
+# a ratio of 5.3, against zlib 6's 65 MB/s at 6.9; level 3 halves the speed for 4%.
+COMPRESSION_LEVEL = 2
 # The gzip header of RFC 1952: deflate, no flags (so no FNAME), mtime 0, OS unknown.
 _XFL_BY_LEVEL = {1: 4, 9: 2}
 _OS_UNKNOWN = 255
 _GZIP_TRAILER_BYTES = 8
+# An empty final block with fixed Huffman codes: BFINAL 1, BTYPE 01, end-of-block.
+_FINAL_BLOCK = b"\x03\x00"
+_CLOSING_BYTES = len(_FINAL_BLOCK) + _GZIP_TRAILER_BYTES
+_WINDOW_BYTES = 32 * 1024  # deflate's window: all a piece can refer back to
+# About 1 MiB of ordinary orders: big enough for the ratio, small enough for the bound.
+_PIECE_LINES = 512
 
-# Upper bound of how much finishing the stream can add beyond a measured size:
-# re-encoding one pending deflate block (memLevel 8: at most 16,384 symbols of
-# at most 48 bits = 98,304 bytes) plus block headers, rounded up generously.
-_PENDING_BLOCK_SLACK = 128 * 1024
-# New input never compresses to more than this factor of itself (stored blocks
-# cost ~1.0008, fixed Huffman at most ~1.3); 2 leaves room.
-_NEW_INPUT_FACTOR = 2
-_FEED_BYTES = 256 * 1024
+# Upper bound of a piece's compressed size for `n` input bytes: deflate never
+# needs more than stored blocks (5 bytes per 65,535) plus a sync flush, and
+# the encoder keeps a block's Huffman coding within that; 2n + 1 KiB leaves room.
+_BOUND_FACTOR = 2
+_BOUND_SLACK = 1024
 
 
 @dataclass(frozen=True)
@@ -139,26 +151,17 @@ def write_private_atomically(path: Path, data: bytes) -> None:
 
 
 class GzipMemberWriter:
-    """One gzip member streamed to a file, with its exact size measurable at any line.
-
-    `size_if_finished_with(data)` is exact: it finishes a copy of the compressor.
-    `size_bound_with(n)` is a cheap upper bound of the same for `n` more bytes.
-    Input is handed to zlib in blocks of `_FEED_BYTES` to save per-line calls;
-    zlib's output does not depend on how its input is cut into calls.
-    """
+    """One gzip member streamed to a file as deflate pieces of exactly known size."""
 
     def __init__(self, handle: IO[bytes], level: int = COMPRESSION_LEVEL) -> None:
         self._handle = handle
-        self._compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        self._level = level
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._crc = 0
         self._input_bytes = 0
         self._written = 0
-        self._pending: list[bytes] = []
-        self._pending_bytes = 0
+        self._window = b""
         self._emit(gzip_header(level))
-        self._measured_size = self._written + _GZIP_TRAILER_BYTES
-        self._input_since_measure = 0
 
     @property
     def input_bytes(self) -> int:
@@ -170,42 +173,35 @@ class GzipMemberWriter:
             self._md5.update(data)
             self._written += len(data)
 
-    def _feed_pending(self) -> None:
-        if self._pending:
-            block = b"".join(self._pending)
-            self._pending.clear()
-            self._pending_bytes = 0
-            self._crc = zlib.crc32(block, self._crc)
-            self._emit(self._compressor.compress(block))
+    def compress(self, block: bytes) -> bytes:
+        """`block` as the next piece (nothing is written)."""
+        options: dict[str, Any] = {"zdict": self._window} if self._window else {}
+        compressor = isal_zlib.compressobj(
+            self._level, isal_zlib.DEFLATED, -isal_zlib.MAX_WBITS, **options
+        )
+        return compressor.compress(block) + compressor.flush(isal_zlib.Z_SYNC_FLUSH)
 
-    def size_bound_with(self, extra: int) -> int:
-        """An upper bound of the finished size if `extra` more input bytes were added."""
-        new_input = self._input_since_measure + extra
-        return self._measured_size + _NEW_INPUT_FACTOR * new_input + _PENDING_BLOCK_SLACK
+    def size_bound_with(self, block_bytes: int) -> int:
+        """An upper bound of the finished size if a piece of `block_bytes` input came next."""
+        piece_bound = _BOUND_FACTOR * block_bytes + _BOUND_SLACK
+        return self._written + piece_bound + _CLOSING_BYTES
 
-    def size_if_finished_with(self, data: bytes) -> int:
-        """The exact finished size if `data` were the last input; also tightens the bound."""
-        self._feed_pending()
-        probe = self._compressor.copy()
-        tail = len(probe.compress(data)) + len(probe.flush())
-        size = self._written + tail + _GZIP_TRAILER_BYTES
-        self._measured_size = size
-        # The measurement already counts `data`, which the caller adds next if it fits.
-        self._input_since_measure = -len(data)
-        return size
+    def size_with(self, piece: bytes) -> int:
+        """The exact finished size if `piece` came next and last."""
+        return self._written + len(piece) + _CLOSING_BYTES
 
-    def add(self, data: bytes) -> None:
-        self._pending.append(data)
-        self._pending_bytes += len(data)
-        self._input_bytes += len(data)
-        self._input_since_measure += len(data)
-        if self._pending_bytes >= _FEED_BYTES:
-            self._feed_pending()
+    def append(self, block: bytes, piece: bytes | None = None) -> None:
+        """Write `block` as the next piece (`piece`: its compression, when already made)."""
+        if piece is None:
+            piece = self.compress(block)
+        self._crc = isal_zlib.crc32(block, self._crc)
+        self._input_bytes += len(block)
+        self._emit(piece)
+        self._window = (self._window[-_WINDOW_BYTES:] + block[-_WINDOW_BYTES:])[-_WINDOW_BYTES:]
 
     def finish(self) -> tuple[int, str]:
-        """Flush, write the trailer; return (compressed bytes, hex MD5 of them)."""
-        self._feed_pending()
-        self._emit(self._compressor.flush())
+        """Close the stream and write the trailer; return (compressed bytes, hex MD5 of them)."""
+        self._emit(_FINAL_BLOCK)
         self._emit(struct.pack("<II", self._crc, self._input_bytes & 0xFFFFFFFF))
         return self._written, self._md5.hexdigest()
 
@@ -219,10 +215,12 @@ class _IndexWriter:
         self._writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         self._writer.writerow(INDEX_HEADER)
 
-    def add(self, record: BatchRecord) -> None:
-        order_id = "" if record.order_id is None else record.order_id
-        self._writer.writerow((record.ref, order_id, record.reference_id, record.mode,
-                               record.ordered_at, record.record_hash))
+    def add(self, records: Sequence[BatchRecord]) -> None:
+        self._writer.writerows(
+            (record.ref, "" if record.order_id is None else record.order_id,
+             record.reference_id, record.mode, record.ordered_at, record.record_hash)
+            for record in records
+        )
 
     def close(self) -> None:
         self._handle.close()
@@ -247,19 +245,39 @@ class _OpenBatchFile:
         self._first: BatchRecord | None = None
         self._last: BatchRecord | None = None
 
-    def fits(self, line: bytes) -> bool:
-        """Whether the file, finished right after `line`, stays within the limit."""
-        if self._gzip.size_bound_with(len(line)) <= self.max_bytes:
-            return True
-        return self._gzip.size_if_finished_with(line) <= self.max_bytes
+    def place(self, records: Sequence[BatchRecord]) -> int:
+        """Add the longest run of leading records (one piece at most) that fits; return its length.
 
-    def add(self, record: BatchRecord, line: bytes) -> None:
-        self._gzip.add(line)
-        self._index.add(record)
-        self.records += 1
+        Less than all of them means the file is full: the next record would not fit.
+        """
+        block = encode_lines(records)
+        if self._gzip.size_bound_with(len(block)) <= self.max_bytes:
+            self._append(records, block)
+            return len(records)
+        piece = self._gzip.compress(block)
+        if self._gzip.size_with(piece) <= self.max_bytes:
+            self._append(records, block, piece)
+            return len(records)
+        fitting, too_many = 0, len(records)  # the invariant: fitting fits, too_many does not
+        while too_many - fitting > 1:
+            middle = (fitting + too_many) // 2
+            if self._gzip.size_with(self._gzip.compress(encode_lines(records[:middle]))) \
+                    <= self.max_bytes:
+                fitting = middle
+            else:
+                too_many = middle
+        if fitting:
+            self._append(records[:fitting], encode_lines(records[:fitting]))
+        return fitting
+
+    def _append(self, records: Sequence[BatchRecord], block: bytes,
+                piece: bytes | None = None) -> None:
+        self._gzip.append(block, piece)
+        self._index.add(records)
+        self.records += len(records)
         if self._first is None:
-            self._first = record
-        self._last = record
+            self._first = records[0]
+        self._last = records[-1]
 
     def close(self) -> BatchFileInfo:
         size, md5 = self._gzip.finish()
@@ -312,6 +330,11 @@ def encode_line(record: BatchRecord) -> bytes:
     return record.record.encode("utf-8") + b"\n"
 
 
+def encode_lines(records: Sequence[BatchRecord]) -> bytes:
+    """The lines of `records`, each with its newline, as one block."""
+    return ("\n".join([record.record for record in records]) + "\n").encode("utf-8")
+
+
 def write_batch_files(
     chunks: Iterable[Sequence[BatchRecord]],
     out_dir: Path,
@@ -330,6 +353,69 @@ def write_batch_files(
         raise LoaderError(f"cannot write batch files in {out_dir}: {exc.strerror}") from None
 
 
+class _BatchWriter:
+    """Fills batch files in turn with pieces of one mode, opening the next when one is full."""
+
+    def __init__(self, out_dir: Path, max_bytes: int) -> None:
+        self.result = ExportResult(out_dir=out_dir, max_bytes=max_bytes)
+        self.current: _OpenBatchFile | None = None
+        self._waiting: list[BatchRecord] = []
+
+    def add(self, chunk: Sequence[BatchRecord]) -> None:
+        """Take the records of a chunk; whole pieces are written, the rest waits."""
+        for record in chunk:
+            # Deletes and inserts never share a batch: CDP gives no order between the
+            # records of one file, and a delete must land before its re-insert.
+            if self._waiting and record.mode != self._waiting[-1].mode:
+                self._drain()
+                self._close_current()
+            self._waiting.append(record)
+            if len(self._waiting) >= 2 * _PIECE_LINES:
+                self._place_whole_pieces()
+
+    def _place_whole_pieces(self) -> None:
+        start = 0
+        while len(self._waiting) - start >= _PIECE_LINES:
+            start += self._place(self._waiting[start:start + _PIECE_LINES])
+        del self._waiting[:start]
+
+    def _drain(self) -> None:
+        start = 0
+        while start < len(self._waiting):
+            start += self._place(self._waiting[start:start + _PIECE_LINES])
+        self._waiting.clear()
+
+    def _place(self, records: Sequence[BatchRecord]) -> int:
+        """Place leading records in the current file or a new one; how many were placed."""
+        if self.current is None:
+            self.current = _OpenBatchFile(self.result.out_dir, len(self.result.files) + 1,
+                                          self.result.max_bytes, records[0].mode)
+        placed = self.current.place(records)
+        if placed < len(records):
+            if self.current.records == 0:
+                record = records[0]
+                raise LoaderError(
+                    f"record of order {record.reference_id} (order_id {record.order_id})"
+                    f" alone does not fit in {self.result.max_bytes} compressed bytes"
+                )
+            self._close_current()
+        return placed
+
+    def _close_current(self) -> None:
+        if self.current is not None:
+            self.result.files.append(self.current.close())
+            self.current = None
+
+    def close(self) -> ExportResult:
+        self._drain()
+        self._close_current()
+        return self.result
+
+    def abandon(self) -> None:
+        if self.current is not None:
+            self.current.abandon()
+
+
 def _write_batch_files(
     chunks: Iterable[Sequence[BatchRecord]],
     out_dir: Path,
@@ -337,36 +423,15 @@ def _write_batch_files(
     on_records: Callable[[int], None] | None,
 ) -> ExportResult:
     prepare_out_dir(out_dir)
-    result = ExportResult(out_dir=out_dir, max_bytes=max_bytes)
-    current: _OpenBatchFile | None = None
+    writer = _BatchWriter(out_dir, max_bytes)
     try:
         for chunk in chunks:
-            for record in chunk:
-                line = encode_line(record)
-                # Deletes and inserts never share a batch: CDP gives no order between the
-                # records of one file, and a delete must land before its re-insert.
-                if current is not None and (
-                    current.mode != record.mode or not current.fits(line)
-                ):
-                    result.files.append(current.close())
-                    current = None
-                if current is None:
-                    current = _OpenBatchFile(out_dir, len(result.files) + 1, max_bytes,
-                                             record.mode)
-                    if not current.fits(line):
-                        raise LoaderError(
-                            f"record of order {record.reference_id} (order_id {record.order_id})"
-                            f" alone does not fit in {max_bytes} compressed bytes"
-                        )
-                current.add(record, line)
+            writer.add(chunk)
             if on_records is not None:
                 on_records(len(chunk))
-        if current is not None:
-            result.files.append(current.close())
-            current = None
+        result = writer.close()
     finally:
-        if current is not None:
-            current.abandon()
+        writer.abandon()
     manifest = json.dumps(result.manifest(), indent=2, ensure_ascii=False) + "\n"
     write_private_atomically(out_dir / MANIFEST_NAME, manifest.encode("utf-8"))
     return result

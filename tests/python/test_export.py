@@ -53,12 +53,29 @@ def gz_members(path: Path) -> list[str]:
     return gzip.decompress(path.read_bytes()).decode("utf-8").splitlines(keepends=True)
 
 
-def reference_gzip(lines: list[str]) -> bytes:
-    """The same member built independently: one-shot zlib level 6, header, CRC and length."""
-    data = "".join(lines).encode("utf-8")
-    compressor = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
-    body = compressor.compress(data) + compressor.flush()
-    return GZIP_HEADER + body + struct.pack("<II", zlib.crc32(data), len(data))
+def alone_in_files(lines: list[str], limit: int = MAX_BATCH_BYTES) -> list[bytes]:
+    """The batch files that `lines` make when written on their own, one record per chunk.
+
+    The files are cut and compressed by the lines alone, whatever the chunks, so
+    a file must equal what its own lines make, and a file that is full must take
+    two once the next line joins its lines.
+    """
+    records = [
+        BatchRecord(number, f"r{number}", "order", "insert", number, f"R{number}",
+                    "2025-01-01T00:00:00.000Z", f"{number:032x}", line.removesuffix("\n"))
+        for number, line in enumerate(lines, start=1)
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        result = write_batch_files([[record] for record in records], Path(folder), limit)
+        return [(Path(folder) / info.file).read_bytes() for info in result.files]
+
+
+def raw_deflate_lines(path: Path) -> list[str]:
+    """Inflate the member with zlib itself, checking CRC-32 and length, and a single member."""
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    data = decompressor.decompress(path.read_bytes()) + decompressor.flush()
+    assert decompressor.eof and not decompressor.unused_data
+    return data.decode("utf-8").splitlines(keepends=True)
 
 
 def test_export_writes_the_records_as_exact_gzip_ndjson(
@@ -76,7 +93,8 @@ def test_export_writes_the_records_as_exact_gzip_ndjson(
     for name, part in (("batch-00001.json.gz", deletes), ("batch-00002.json.gz", inserts)):
         batch = out / name
         assert gzip.decompress(batch.read_bytes()) == ("\n".join(part) + "\n").encode("utf-8")
-        assert batch.read_bytes() == reference_gzip([line + "\n" for line in part])
+        assert raw_deflate_lines(batch) == [line + "\n" for line in part]
+        assert [batch.read_bytes()] == alone_in_files([line + "\n" for line in part])
     assert sorted(p.name for p in out.iterdir()) == [
         "batch-00001.index.tsv", "batch-00001.json.gz",
         "batch-00002.index.tsv", "batch-00002.json.gz", "manifest.json",
@@ -136,7 +154,7 @@ def test_small_limit_splits_on_record_boundaries_and_fills_each_file(
     for path, chunk, following in zip(files, per_file, per_file[1:], strict=False):
         assert path.stat().st_size <= limit
         # Filled: the next file's first line would have taken this one over the limit.
-        assert len(reference_gzip([*chunk, following[0]])) > limit
+        assert len(alone_in_files([*chunk, following[0]], limit)) == 2
     assert files[-1].stat().st_size <= limit
 
 
@@ -284,12 +302,13 @@ def test_help_shows_an_example() -> None:
     assert "CDP_DUCKDB_PATH" in result.output
 
 
-def random_records(seed: int, count: int) -> list[BatchRecord]:
+def random_records(seed: int, count: int, noise_chars: int = 900) -> list[BatchRecord]:
     """Lines of random length and randomness, so compressed sizes vary a lot."""
     rng = random.Random(seed)
     records = []
     for seq in range(1, count + 1):
-        noise = "".join(rng.choice("0123456789abcdef") for _ in range(rng.randrange(0, 900)))
+        noise = "".join(rng.choice("0123456789abcdef")
+                        for _ in range(rng.randrange(0, noise_chars)))
         filler = "x" * rng.randrange(0, 2000)
         line = json.dumps({"ref": f"r{seq}", "value": {"referenceId": f"R{seq}",
                                                          "n": noise, "f": filler}})
@@ -313,11 +332,32 @@ def test_splitting_never_exceeds_the_limit_nor_loses_a_line(
             path = Path(folder) / info.file
             assert os.path.getsize(path) == info.bytes <= limit
             content = gz_members(path)
-            assert path.read_bytes() == reference_gzip(content)
+            assert [path.read_bytes()] == alone_in_files(content, limit)
             written.append(content)
         assert [line for lines in written for line in lines] == [r.record + "\n" for r in records]
         for lines, following in itertools.pairwise(written):
-            assert len(reference_gzip([*lines, following[0]])) > limit
+            assert len(alone_in_files([*lines, following[0]], limit)) == 2
+
+
+def test_files_of_many_pieces_are_the_same_whatever_the_chunks(tmp_path: Path) -> None:
+    """Over 512 lines a file is several deflate pieces; chunking must not move a cut."""
+    records = random_records(7, 1300, noise_chars=60)
+    limit = 25_000
+    outputs = []
+    for chunk in (1, 700, 1300):
+        out = tmp_path / f"chunks-{chunk}"
+        write_batch_files([records[i:i + chunk] for i in range(0, len(records), chunk)], out,
+                          max_bytes=limit)
+        outputs.append({path.name: path.read_bytes() for path in out.iterdir()})
+    assert outputs[0] == outputs[1] == outputs[2]
+    files = [tmp_path / "chunks-1" / name for name in sorted(outputs[0])
+             if name.endswith(".json.gz")]
+    assert len(files) >= 3
+    written = [raw_deflate_lines(path) for path in files]
+    assert [line for lines in written for line in lines] == [r.record + "\n" for r in records]
+    for path, lines, following in zip(files, written, written[1:], strict=False):
+        assert path.stat().st_size <= limit
+        assert len(alone_in_files([*lines, following[0]], limit)) == 2
 
 
 def test_no_progress_bar_when_not_on_a_terminal(
@@ -338,8 +378,8 @@ def test_a_broken_size_bound_can_never_let_an_oversized_file_out(
     """The guard behind the bound: with the bound made wrong on purpose, export refuses."""
     import cdp_loader.batch_files as batch_files
 
-    monkeypatch.setattr(batch_files, "_NEW_INPUT_FACTOR", 0)
-    monkeypatch.setattr(batch_files, "_PENDING_BLOCK_SLACK", 0)
+    monkeypatch.setattr(batch_files, "_BOUND_FACTOR", 0)
+    monkeypatch.setattr(batch_files, "_BOUND_SLACK", 0)
     with pytest.raises(LoaderError, match=r"internal error: batch-00001.json.gz came out at \d+"):
         write_batch_files([random_records(1, 40)], tmp_path / "out", max_bytes=2000)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []
