@@ -55,7 +55,10 @@ class _Order:
 class OrderStore:
     """Current orders and the history of changes; safe to use from many threads."""
 
-    _orders: list[_Order] = field(default_factory=list, init=False)
+    # By orderRef, in the order they were created; and by referenceId, which every
+    # match starts from, so that a record costs the same however many orders there are.
+    _orders: dict[str, _Order] = field(default_factory=dict, init=False)
+    _by_reference: dict[str, list[_Order]] = field(default_factory=dict, init=False)
     _history: list[dict[str, Any]] = field(default_factory=list, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -80,7 +83,7 @@ class OrderStore:
                     "batchRef": order.batch_ref,
                     "ref": order.record_ref,
                 }
-                for order in self._orders
+                for order in self._orders.values()
             ]
 
     def history(self) -> list[dict[str, Any]]:
@@ -98,7 +101,8 @@ class OrderStore:
                 str(uuid.uuid4()), reference_id, ordered_at, copy.deepcopy(value),
                 batch_ref, record_ref,
             )
-            self._orders.append(order)
+            self._orders[order.order_ref] = order
+            self._by_reference.setdefault(reference_id, []).append(order)
             self._record("created", order)
             return Outcome(200, "Order created")
         # Several candidates only arise from orders created >24 h apart: take the nearest.
@@ -120,11 +124,11 @@ class OrderStore:
         order_ref = value.get("orderRef")
         if order_ref is not None:
             matches = [
-                order for order in self._orders
-                if order.order_ref == order_ref and order.reference_id == reference_id
+                order for order in self._by_reference.get(reference_id, [])
+                if order.order_ref == order_ref
             ]
         elif "orderedAt" not in value:
-            matches = [order for order in self._orders if order.reference_id == reference_id]
+            matches = list(self._by_reference.get(reference_id, []))
             if len(matches) > 1:
                 return Outcome(400, NEEDS_ORDERED_AT)
         elif ordered_at is None:
@@ -136,16 +140,16 @@ class OrderStore:
         if not matches:
             return Outcome(404, NOT_FOUND)
         order = matches[0]
-        self._orders.remove(order)
+        del self._orders[order.order_ref]
+        self._by_reference[reference_id].remove(order)
         order.batch_ref, order.record_ref = batch_ref, record_ref
         self._record("deleted", order)
         return Outcome(200, DELETED)
 
     def _matches(self, reference_id: str, ordered_at: datetime) -> list[_Order]:
         return [
-            order for order in self._orders
-            if order.reference_id == reference_id
-            and abs(order.ordered_at - ordered_at) <= MATCH_WINDOW
+            order for order in self._by_reference.get(reference_id, [])
+            if abs(order.ordered_at - ordered_at) <= MATCH_WINDOW
         ]
 
     def _record(self, action: str, order: _Order) -> None:
