@@ -22,3 +22,13 @@
         ('orderedAt', json_formatted_text(format_utc_millis(ordered_at))),
     ]) }}
 {%- endmacro %}
+
+{#- True when CDP's last answer about the order was a rejection of this very
+    record: sending it again unchanged would only be rejected again. -#}
+{% macro rejected_as_it_is(held, record) -%}
+    coalesce(
+        {{ held }}.last_outcome = 'rejected'
+        and {{ held }}.last_record_hash = {{ record }}.record_hash,
+        false
+    )
+{%- endmacro %}

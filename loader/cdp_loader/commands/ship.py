@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from cdp_loader.settings import (
     Settings,
     resolve_settings,
 )
+from cdp_loader.shipped_state import StateCounts, record_shipped_state
 from cdp_loader.shipper import ShipReport, ship_directory
 
 ENV_STATE_DIR = "CDP_LOADER_STATE_DIR"
@@ -80,6 +84,39 @@ def latest_ship() -> Path | None:
     return Path(text) if text else None
 
 
+@dataclass
+class RecordedState:
+    """Filled in when the block of `record_state_after_ship` ends."""
+
+    counts: StateCounts = field(default_factory=StateCounts)
+
+
+@contextlib.contextmanager
+def record_state_after_ship(directory: Path, database: Path) -> Iterator[RecordedState]:
+    """Record the shipped state of DIRECTORY in DATABASE once the ship in the block ends.
+
+    Also when the ship stops with an error: the batches that finished are in CDP
+    and the next daily run must know it. The ship's own error then wins; a
+    failure to record is reported on one line beside it.
+    """
+    state = RecordedState()
+    try:
+        yield state
+    except BaseException:
+        try:
+            state.counts = record_shipped_state(directory, database)
+        except LoaderError as exc:
+            click.echo(f"cdp-loader: the shipped state was not recorded either: "
+                       f"{exc.format_message()}", err=True)
+        raise
+    try:
+        state.counts = record_shipped_state(directory, database)
+    except LoaderError as exc:
+        raise LoaderError(f"the batches were shipped, but the shipped state was not recorded: "
+                          f"{exc.format_message()}; run `cdp-loader ship {directory} "
+                          f"--database {database}` to record it") from None
+
+
 def summary_line(report: ShipReport) -> str:
     """The one-line table of a report."""
     codes = ", ".join(f"{code}: {n}" for code, n in sorted(report.rejected_by_code.items()))
@@ -101,17 +138,30 @@ def summary_line(report: ShipReport) -> str:
 @click.option("--poll-interval", type=click.FloatRange(min=0, min_open=True), default=5.0,
               show_default=True, metavar="SECONDS",
               help="First wait between status polls; grows by half each poll up to 120 s.")
+@click.option("--database", envvar="CDP_DUCKDB_PATH", show_envvar=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The warehouse whose cdp.cdp_shipped_orders records what was shipped.")
+@click.option("--record-state/--no-record-state", default=None,
+              help="Record the finished batches in cdp.cdp_shipped_orders of --database, so "
+                   "the next `run --daily` knows what CDP holds. Default: when a database is "
+                   "given.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.option("--no-progress", is_flag=True, help="Do not print progress lines on stderr.")
 def ship(directory: Path, base_url: str | None, region: str | None, client_key: str | None,
          api_token: str | None, timeout: float, concurrency: int, poll_interval: float,
-         as_json: bool, no_progress: bool) -> None:
+         database: Path | None, record_state: bool | None, as_json: bool,
+         no_progress: bool) -> None:
     """Upload every batch file of DIRECTORY that has not reached a final status.
 
     Follows each batch to `success` or `error`, writes rejected records to
     DIRECTORY/rejects.ndjson by referenceId and order_id, and keeps
     DIRECTORY/ledger.json so that running it again after any interruption
     resumes without sending a finished batch twice.
+
+    With a warehouse (--database or CDP_DUCKDB_PATH) it then appends the
+    records of every finished batch to cdp.cdp_shipped_orders (once each,
+    however often it runs), as `cdp-loader run` does; --no-record-state
+    skips that, e.g. for a folder exported from another warehouse.
 
     Exit status: 0 all succeeded, 1 records rejected or a batch in error,
     2 configuration or connection failure.
@@ -124,6 +174,10 @@ def ship(directory: Path, base_url: str | None, region: str | None, client_key: 
     settings = settings_from_options(base_url, region, client_key, api_token)
     if not directory.is_dir():
         raise LoaderError(f"{directory} is not a folder")
+    if record_state and database is None:
+        raise LoaderError("--record-state needs the warehouse: give --database or set "
+                          "CDP_DUCKDB_PATH")
+    recording = (record_state is not False and database is not None)
     client = BatchApiClient(settings.base_url, settings.credentials, deadline=Deadline(timeout),
                             backoff_base=min(0.25, poll_interval))
     remember_latest_ship(directory)
@@ -131,14 +185,20 @@ def ship(directory: Path, base_url: str | None, region: str | None, client_key: 
     def show_progress(file: str, message: str) -> None:
         click.echo(f"{file}: {message}", err=True)
 
-    report = ship_directory(directory, client, concurrency=concurrency,
-                            poll_interval=poll_interval,
-                            progress=None if no_progress else show_progress)
+    with (record_state_after_ship(directory, database) if recording and database
+          else contextlib.nullcontext(None)) as state:
+        report = ship_directory(directory, client, concurrency=concurrency,
+                                poll_interval=poll_interval,
+                                progress=None if no_progress else show_progress)
     if as_json:
-        click.echo(report.to_json())
+        document = report.to_dict()
+        document["state"] = state.counts.to_dict() if state else None
+        click.echo(json.dumps(document, indent=1))
         click.echo(summary_line(report), err=True)
     else:
         click.echo(summary_line(report))
+    if state:
+        click.echo(f"shipped state: {state.counts.line()}", err=as_json)
     if report.exit_code:
         click.echo(f"cdp-loader: {report.rejected} records rejected, {report.files_errored} "
                    f"batches in error; see {directory / 'rejects.ndjson'}", err=True)

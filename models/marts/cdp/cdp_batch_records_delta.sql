@@ -16,7 +16,8 @@ exclusions as (
 
 inserts as (
     -- Orders whose record CDP does not hold as it is now: new, changed, or
-    -- rejected last time. Unchanged orders are not sent again.
+    -- changed since CDP rejected it. Unchanged orders are not sent again,
+    -- nor is a record CDP rejected as it still is (it would be rejected again).
     select
         full_export.order_id,
         full_export.reference_id,
@@ -36,6 +37,7 @@ inserts as (
     where
         full_export.mode = 'insert'
         and held.held_record_hash is distinct from full_export.record_hash
+        and not {{ rejected_as_it_is('held', 'full_export') }}
 ),
 
 moved as (
@@ -75,6 +77,7 @@ erased as (
     where
         full_export.mode = 'delete'
         and not coalesce(held.is_deleted_in_cdp, false)
+        and not {{ rejected_as_it_is('held', 'full_export') }}
 ),
 
 retired as (
@@ -151,9 +154,10 @@ records as (
 final as (
     select
         -- Deletes first, in batches of their own, then inserts, by order_id.
-        row_number() over (
+        -- bigint as the contract says: Spark's row_number is an int.
+        cast(row_number() over (
             order by case mode when 'delete' then 0 else 1 end, order_id
-        ) as seq,
+        ) as bigint) as seq,
         ref,
         'order' as schema,
         mode,

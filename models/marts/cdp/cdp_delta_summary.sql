@@ -24,6 +24,16 @@ unchanged as (
     where orders.record_hash = held.held_record_hash
 ),
 
+rejected_unchanged as (
+    select count(*) as order_count
+    from orders
+    inner join held
+        on orders.order_id = held.order_id
+    where
+        held.last_outcome = 'rejected'
+        and orders.record_hash = held.last_record_hash
+),
+
 changes as (
     select
         count(*) filter (where change = 'new') as new_orders,
@@ -43,9 +53,11 @@ final as (
         changes.retried_orders,
         changes.deleted_orders,
         changes.moved_orders,
+        rejected_unchanged.order_count as rejected_unchanged_orders,
         changes.records
     from changes
     cross join unchanged
+    cross join rejected_unchanged
 )
 
 select * from final
