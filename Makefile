@@ -5,19 +5,21 @@
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+ENGINES_INSTALLED := $(VENV)/.installed-engines
 DATA := data
 ORDERS ?= 20000
-export CDP_DUCKDB_PATH ?= $(abspath $(DATA)/warehouse.duckdb)
+WAREHOUSE ?= $(abspath $(DATA)/warehouse.duckdb)
 
-.PHONY: demo test lint dbt-test python-test bench clean
+.PHONY: demo test lint dbt-test python-test engine-test postgres-server bench bench-smoke clean
 
 ## demo: sample warehouse -> dbt build -> export -> validate -> ship to the local sandbox -> report
 demo: $(INSTALLED)
-	$(BIN)/cdp-loader sample-warehouse --orders $(ORDERS) --database $(CDP_DUCKDB_PATH)
-	$(BIN)/cdp-loader run --out $(DATA)/batches --sandbox
+	$(BIN)/cdp-loader sample-warehouse --orders $(ORDERS) --database $(WAREHOUSE)
+	$(BIN)/cdp-loader run --database $(WAREHOUSE) --out $(DATA)/batches --sandbox
 
-## test: every check CI runs: ruff, sqlfluff, the dbt build and its tests, pytest
-test: lint dbt-test python-test
+## test: every check CI runs: ruff, sqlfluff, the dbt build and its tests, pytest,
+## and the sample on PostgreSQL and Spark compared line for line with DuckDB
+test: lint dbt-test python-test engine-test bench-smoke
 
 lint: $(INSTALLED)
 	mkdir -p $(DATA)
@@ -33,11 +35,37 @@ dbt-test: $(INSTALLED)
 python-test: $(INSTALLED)
 	$(BIN)/pytest
 
+## engine-test: the sample built on PostgreSQL (a throwaway server from the
+## machine's postgresql package) and on Spark (PySpark, Java 17), each
+## compared line for line with DuckDB; plain `pytest` skips these
+engine-test: $(ENGINES_INSTALLED) postgres-server
+	CDP_ENGINE_TESTS=1 $(BIN)/pytest -q tests/python/test_engines_postgres.py tests/python/test_engines_spark.py
+
+$(ENGINES_INSTALLED): pyproject.toml $(INSTALLED)
+	$(BIN)/pip install --quiet -e '.[dev,postgres,spark]'
+	touch $(ENGINES_INSTALLED)
+
+## postgres-server: the PostgreSQL binaries engine-test starts a throwaway server with
+postgres-server:
+	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
+		apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
 $(INSTALLED): pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==25.2
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(INSTALLED)
+
+## bench: every stage of a backfill at ORDERS orders, timed and measured (bench/RESULTS.md);
+## ORDERS=100000,1000000 adds the scaling between sizes
+bench: $(INSTALLED)
+	$(BIN)/python bench/run.py --orders $(ORDERS)
+
+## bench-smoke: the same suite at a small size, so that it cannot rot (CI)
+bench-smoke: $(INSTALLED)
+	$(BIN)/ruff check bench
+	$(BIN)/python bench/run.py --orders 2000 --work $(abspath $(DATA)/bench)
 
 clean:
 	rm -rf $(DATA) target logs

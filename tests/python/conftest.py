@@ -18,6 +18,19 @@ SAMPLE_ORDERS = 3000
 SAMPLE_SEED = 7
 
 
+# Settings a user's shell may hold: no test may read them by accident.
+_USER_SETTINGS = ("CDP_DUCKDB_PATH", "CDP_BASE_URL", "CDP_CLIENT_KEY", "CDP_API_TOKEN",
+                  "CDP_DBT_TARGET")
+
+
+@pytest.fixture(autouse=True)
+def hermetic_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each test starts without the user's CDP settings and with its own loader state."""
+    for name in _USER_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CDP_LOADER_STATE_DIR", str(tmp_path / "loader-state"))
+
+
 @pytest.fixture(scope="session")
 def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A sample warehouse with every dirty case, after a full `dbt build`."""
