@@ -28,18 +28,10 @@ from pathlib import Path
 
 import duckdb
 
+from cdp_loader.sample_warehouse import RAW_TABLES, generate
+
 PROJECT = Path(__file__).resolve().parents[2]
 RAW_DDL = PROJECT / "loader" / "cdp_loader" / "raw_warehouse.sql"
-RAW_TABLES = (
-    "customers",
-    "customer_identifiers",
-    "orders",
-    "order_lines",
-    "flight_segments",
-    "order_passengers",
-    "order_attributes",
-    "order_line_attributes",
-)
 # initdb refuses to run as root; the server then runs as this account.
 UNPRIVILEGED_USER = "nobody"
 
@@ -228,6 +220,20 @@ def load_raw_into_postgres(duckdb_path: Path, server: PostgresServer) -> None:
                     page_size=1000,
                 )
     connection.close()
+
+
+def sample_and_duckdb_reference(work: Path, orders: int, seed: int) -> tuple[Path, Path]:
+    """A sample's raw tables, and a copy of them built and tested by dbt on DuckDB.
+
+    Returns (the raw-only DuckDB file to load into another engine, the built one).
+    """
+    raw = work / "sample.duckdb"
+    generate(raw, orders, seed)
+    reference = work / "reference.duckdb"
+    shutil.copyfile(raw, reference)
+    build = dbt_build("duckdb", work / "duckdb", {"CDP_DUCKDB_PATH": str(reference)})
+    assert build.returncode == 0, build.stdout[-3000:]
+    return raw, reference
 
 
 def dbt_build(

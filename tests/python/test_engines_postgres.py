@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 
 import duckdb
 import pytest
 
 import engine_helpers
-from cdp_loader.sample_warehouse import generate
 
 SAMPLE_ORDERS = 60
 SAMPLE_SEED = 11
@@ -35,14 +33,8 @@ def warehouses(tmp_path_factory):
     if missing:
         pytest.fail(f"missing {missing}")
     work = tmp_path_factory.mktemp("engines-postgres")
-    raw = work / "sample.duckdb"
-    generate(raw, SAMPLE_ORDERS, SAMPLE_SEED)
-    reference = work / "reference.duckdb"
-    shutil.copyfile(raw, reference)
-    duckdb_build = engine_helpers.dbt_build(
-        "duckdb", work / "duckdb", {"CDP_DUCKDB_PATH": str(reference)}
-    )
-    assert duckdb_build.returncode == 0, duckdb_build.stdout[-3000:]
+    raw, reference = engine_helpers.sample_and_duckdb_reference(
+        work, SAMPLE_ORDERS, SAMPLE_SEED)
     with engine_helpers.running_postgres() as server:
         engine_helpers.load_raw_into_postgres(raw, server)
         build = engine_helpers.dbt_build("postgres", work / "postgres", server.env())

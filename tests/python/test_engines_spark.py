@@ -15,7 +15,6 @@ from click.testing import CliRunner
 
 import engine_helpers
 from cdp_loader.cli import cli
-from cdp_loader.sample_warehouse import generate
 
 SAMPLE_ORDERS = 60
 SAMPLE_SEED = 11
@@ -38,14 +37,8 @@ def warehouses(tmp_path_factory):
     if missing:
         pytest.fail(f"missing {missing}")
     work = tmp_path_factory.mktemp("engines-spark")
-    sample = work / "sample.duckdb"
-    generate(sample, SAMPLE_ORDERS, SAMPLE_SEED)
-    reference = work / "reference.duckdb"
-    shutil.copyfile(sample, reference)
-    duckdb_build = engine_helpers.dbt_build(
-        "duckdb", work / "duckdb", {"CDP_DUCKDB_PATH": str(reference)}
-    )
-    assert duckdb_build.returncode == 0, duckdb_build.stdout[-3000:]
+    sample, reference = engine_helpers.sample_and_duckdb_reference(
+        work, SAMPLE_ORDERS, SAMPLE_SEED)
     spark_dir = work / "spark"
     spark_dir.mkdir()
     engine_helpers.load_raw_into_spark(sample, spark_dir)
