@@ -105,12 +105,15 @@ def open_parquet_records(source: ParquetRecords) -> Iterator[duckdb.DuckDBPyConn
 
 
 @contextmanager
-def open_warehouse(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the DuckDB file read-only; a missing or unreadable file is a LoaderError."""
+def connect_warehouse(
+    database: Path, *, read_only: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the DuckDB warehouse file; a missing or locked file is a LoaderError."""
+    database = Path(database)
     if not database.is_file():
         raise LoaderError(f"database {database} does not exist; {BUILD_HINT}")
     try:
-        connection = duckdb.connect(str(database), read_only=True)
+        connection = duckdb.connect(str(database), read_only=read_only)
     except duckdb.Error as exc:
         # DuckDB messages name the file and the cause (e.g. a lock held by dbt), no data.
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -118,13 +121,20 @@ def open_warehouse(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         # DuckDB draws its own bar on long queries; the loader decides what reaches the screen.
         connection.execute("set enable_progress_bar = false")
+        yield connection
+    finally:
+        connection.close()
+
+
+@contextmanager
+def open_warehouse(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the DuckDB file read-only, set up to stream the batch records."""
+    with connect_warehouse(database) as connection:
         # A scan without ORDER BY then keeps the stored order (see iter_record_chunks).
         connection.execute("set preserve_insertion_order = true")
         # Else the buffer pool keeps every block a scan read, up to 80% of the machine.
         connection.execute(f"set memory_limit = '{READ_MEMORY_LIMIT}'")
         yield connection
-    finally:
-        connection.close()
 
 
 def _check_relation(connection: duckdb.DuckDBPyConnection, name: str) -> str:

@@ -29,8 +29,6 @@ not present yet, so running it twice adds nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +37,7 @@ import duckdb
 
 from cdp_loader.errors import LoaderError
 from cdp_loader.ledger import TERMINAL_STATES, Ledger
+from cdp_loader.records import connect_warehouse
 from cdp_loader.shipper import REJECTS_NAME, ManifestFile, read_manifest
 
 SHIPPED_ORDERS = "cdp.cdp_shipped_orders"
@@ -108,7 +107,7 @@ class DeltaSummary:
 
 def read_delta_summary(database: Path) -> DeltaSummary:
     """The one row of cdp.cdp_delta_summary (the warehouse opened read-only)."""
-    with _connect(database, read_only=True) as connection:
+    with connect_warehouse(database, read_only=True) as connection:
         try:
             row = connection.execute(
                 "select new_orders, changed_orders, unchanged_orders, retried_orders, "
@@ -135,7 +134,7 @@ def record_shipped_state(batch_dir: Path, database: Path) -> StateCounts:
     not_final = len(manifest) - len(finished)
     if not finished:
         return StateCounts(files_not_final=not_final)
-    with _connect(database, read_only=False) as connection:
+    with connect_warehouse(database, read_only=False) as connection:
         _check_table(connection, database)
         connection.execute("begin transaction")
         try:
@@ -148,25 +147,6 @@ def record_shipped_state(batch_dir: Path, database: Path) -> StateCounts:
             connection.execute("rollback")
             raise
     return counts
-
-
-@contextmanager
-def _connect(database: Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A DuckDB connection; a missing or locked file is a LoaderError."""
-    database = Path(database)
-    if not database.is_file():
-        raise LoaderError(f"database {database} does not exist; {BUILD_FIRST}")
-    try:
-        connection = duckdb.connect(str(database), read_only=read_only)
-    except duckdb.Error as exc:
-        # DuckDB names the file and the cause (a lock held by another process), no data.
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise LoaderError(f"cannot open database {database}: {first_line}") from None
-    try:
-        connection.execute("set enable_progress_bar = false")
-        yield connection
-    finally:
-        connection.close()
 
 
 def _check_table(connection: duckdb.DuckDBPyConnection, database: Path) -> None:
