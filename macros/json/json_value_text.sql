@@ -16,3 +16,24 @@
 {% macro spark__json_value_text(document, path) -%}
     get_json_object({{ document }}, '$.{{ path }}')
 {%- endmacro %}
+
+{#- True when the document lacks any of the dotted paths (or holds null
+    there). DuckDB reads every path from one parse of the document; ten
+    json_extract_string calls would parse it ten times. -#}
+{% macro json_lacks_any(document, paths) -%}
+    {{ return(adapter.dispatch('json_lacks_any', 'cdp_orders')(document, paths)) }}
+{%- endmacro %}
+
+{% macro default__json_lacks_any(document, paths) -%}
+    list_count(json_extract_string({{ document }}, [
+        {%- for path in paths %}'$.{{ path }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+    ])) < {{ paths | length }}
+{%- endmacro %}
+
+{% macro postgres__json_lacks_any(document, paths) -%}
+    ({% for path in paths %}{{ json_value_text(document, path) }} is null{% if not loop.last %} or {% endif %}{% endfor %})
+{%- endmacro %}
+
+{% macro spark__json_lacks_any(document, paths) -%}
+    {{ postgres__json_lacks_any(document, paths) }}
+{%- endmacro %}

@@ -1,11 +1,20 @@
+{{ config(
+    materialized=('sliced_table' if target.type == 'duckdb' else 'table'),
+    slice_count_from='int_orders_mapped',
+) }}
+-- The slice count is read from the orders:
+-- depends_on: {{ ref('int_orders_mapped') }}
+
 with
 
 lines as (
     select * from {{ ref('int_order_lines_mapped') }}
+    where {{ build_slice_filter('order_line_id') }}
 ),
 
 segments as (
     select * from {{ ref('int_flight_segments_normalised') }}
+    where {{ build_slice_filter('order_line_id') }}
 ),
 
 item_extensions as (

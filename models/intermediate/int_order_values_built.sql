@@ -1,7 +1,13 @@
+{{ config(
+    materialized=('sliced_table' if target.type == 'duckdb' else 'table'),
+    slice_count_from='int_orders_mapped',
+) }}
+
 with
 
 orders as (
     select * from {{ ref('int_orders_mapped') }}
+    where {{ build_slice_filter('order_id') }}
 ),
 
 classified as (
@@ -23,6 +29,7 @@ consumers as (
             ~ 'first_name_as_stored asc nulls last, title_as_stored asc nulls last'
         ) }} as consumers_json
     from {{ ref('int_order_consumers_built') }}
+    where {{ build_slice_filter('order_id') }}
     group by order_id
 ),
 
@@ -34,6 +41,7 @@ items as (
         cast(sum(extension_attributes_dropped) as bigint) as item_extension_attributes_dropped,
         {{ json_array_agg('item_json', 'order_line_id') }} as order_items_json
     from {{ ref('int_order_items_built') }}
+    where {{ build_slice_filter('order_id') }}
     group by order_id
 ),
 

@@ -174,8 +174,9 @@ def copy_as_new_order(connection: duckdb.DuckDBPyConnection, order_id: int, numb
 def warehouse_orders(database: Path) -> dict[tuple[str, str], dict[str, Any]]:
     """(referenceId, orderedAt) -> value of every order the mart ships."""
     with duckdb.connect(str(database), read_only=True) as connection:
-        rows = connection.execute("select value_json from cdp.cdp_orders").fetchall()
-    values = [json.loads(row[0]) for row in rows]
+        rows = connection.execute(
+            "select record from cdp.cdp_batch_records where mode = 'insert'").fetchall()
+    values = [json.loads(row[0])["value"] for row in rows]
     return {(value["referenceId"], value["orderedAt"]): value for value in values}
 
 

@@ -53,9 +53,10 @@ NEW_REFERENCES = ("DAILYNEWA", "DAILYNEWB")
 def _values_by_order(database: Path, order_ids: list[int]) -> dict[int, dict]:
     with duckdb.connect(str(database), read_only=True) as connection:
         rows = connection.execute(
-            "select order_id, value_json from cdp.cdp_orders where list_contains(?, order_id)",
+            "select order_id, record from cdp.cdp_batch_records "
+            "where mode = 'insert' and list_contains(?, order_id)",
             [order_ids]).fetchall()
-    return {order_id: json.loads(value) for order_id, value in rows}
+    return {order_id: json.loads(record)["value"] for order_id, record in rows}
 
 
 def _delta(day) -> dict[str, int]:

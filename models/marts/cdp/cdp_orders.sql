@@ -26,8 +26,7 @@ final as (
         values_built.extension_attributes_sent,
         values_built.extension_attributes_dropped,
         values_built.item_extension_attributes_sent,
-        values_built.item_extension_attributes_dropped,
-        values_built.value_json
+        values_built.item_extension_attributes_dropped
     from values_built
     inner join orders
         on values_built.order_id = orders.order_id
