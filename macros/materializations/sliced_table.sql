@@ -30,8 +30,8 @@
     {%- set slices = build_slice_count(ref(config.require('slice_count_from'))) -%}
     {%- for slice in range(slices) -%}
         {%- set slice_sql = compiled_code
-            | replace('__cdp_build_slices__', slices | string)
-            | replace('__cdp_build_slice__', slice | string) -%}
+            | replace('/* build slices */ 1', slices | string)
+            | replace('/* build slice */ 0', slice | string) -%}
         {%- if loop.first -%}
             {% call statement('main') -%}
                 {{ create_table_as(False, intermediate_relation, slice_sql) }}
@@ -66,10 +66,11 @@
 {%- endmacro %}
 
 {#- True for the rows of the slice being built; true for every row where the
-    model is a plain table (other engines, or no slicing). -#}
+    model is a plain table (other engines). As compiled it reads "slice 0 of
+    1", every row, so the compiled SQL (a unit test, a run by hand) is whole. -#}
 {% macro build_slice_filter(column) -%}
     {%- if config.get('materialized') == 'sliced_table' -%}
-        hash({{ column }}) % __cdp_build_slices__ = __cdp_build_slice__
+        hash({{ column }}) % /* build slices */ 1 = /* build slice */ 0
     {%- else -%}
         true
     {%- endif -%}

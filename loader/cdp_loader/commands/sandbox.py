@@ -82,12 +82,16 @@ def sandbox(
     except OSError as exc:
         raise LoaderError(f"cannot listen on {host}:{port} ({exc.strerror}); "
                           "pick another --port") from None
-    click.echo(f"CDP Batch API sandbox serving on {server.base_url} (Ctrl-C stops it)")
-    click.echo(f"export CDP_BASE_URL={server.base_url}")
-    click.echo(f"export CDP_CLIENT_KEY and CDP_API_TOKEN: {_credential_source(ctx)}")
-    if fault_plan:
-        click.echo(f"faults staged: {fault_plan}")
-    server.serve_until_interrupted()
+    try:
+        click.echo(f"CDP Batch API sandbox serving on {server.base_url} (Ctrl-C stops it)")
+        click.echo(f"export CDP_BASE_URL={server.base_url}")
+        click.echo(f"export CDP_CLIENT_KEY and CDP_API_TOKEN: {_credential_source(ctx)}")
+        if fault_plan:
+            click.echo(f"faults staged: {fault_plan}")
+        server.serve_until_interrupted()
+    except KeyboardInterrupt:
+        # Ctrl-C can come while the banner is still being written: it stops too.
+        server.stop()
     click.echo("sandbox stopped")
 
 

@@ -59,7 +59,7 @@ file_order as (
             'insert' as mode,
             order_id
         from orders
-    ) as keys
+    ) as record_keys
 ),
 
 enveloped as (

@@ -137,13 +137,13 @@ delete_records as (
 inserts as (
     select
         insert_keys.*,
-        lines.ref,
-        lines.record
+        full_lines.ref,
+        full_lines.record
     from insert_keys
-    inner join {{ ref('cdp_batch_records') }} as lines
+    inner join {{ ref('cdp_batch_records') }} as full_lines
         on
-            lines.mode = 'insert'
-            and insert_keys.order_id = lines.order_id
+            full_lines.mode = 'insert'
+            and insert_keys.order_id = full_lines.order_id
 ),
 
 records as (
@@ -191,7 +191,7 @@ file_order as (
             'insert' as mode,
             order_id
         from insert_keys
-    ) as keys
+    ) as record_keys
 ),
 
 final as (
