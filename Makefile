@@ -65,7 +65,12 @@ bench: $(INSTALLED)
 ## bench-smoke: the same suite at a small size, so that it cannot rot (CI)
 bench-smoke: $(INSTALLED)
 	$(BIN)/ruff check bench
-	$(BIN)/python bench/run.py --orders 2000 --work $(abspath $(DATA)/bench)
+	rm -rf $(DATA)/bench
+	$(BIN)/python bench/run.py --orders 2000 --work $(abspath $(DATA)/bench) --keep
+	$(BIN)/python bench/replicate_records.py --database $(DATA)/bench/2000/warehouse.duckdb \
+		--copies 2 --out $(DATA)/bench/replicated.duckdb
+	$(BIN)/python bench/run.py --orders 4000 --warehouse $(DATA)/bench/replicated.duckdb \
+		--work $(abspath $(DATA)/bench) --no-ship --no-compare
 
 clean:
 	rm -rf $(DATA) target logs
