@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from cdp_loader.errors import LoaderError
+from cdp_loader.records import attach_warehouse
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def read_mart_counts(database: Path) -> MartCounts:
     if not Path(database).exists():
         raise LoaderError(f"no warehouse at {database}")
     try:
-        with duckdb.connect(str(database), read_only=True) as con:
+        with attach_warehouse(database, read_only=True) as con:
             current, shipped, deleted, excluded, quarantined = con.execute(
                 "select current_orders, shipped_orders, deleted_orders, excluded_orders, "
                 "quarantined_orders from cdp.cdp_order_reconciliation"

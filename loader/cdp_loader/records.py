@@ -104,6 +104,24 @@ def open_parquet_records(source: ParquetRecords) -> Iterator[duckdb.DuckDBPyConn
         connection.close()
 
 
+def attach_warehouse(database: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A connection whose default catalog is the file, under the name `warehouse`.
+
+    Opened directly, the catalog takes the file's stem: a warehouse called
+    cdp.duckdb or raw.duckdb then makes `cdp.x` or `raw.x` ambiguous between
+    that catalog and the schema.
+    """
+    connection = duckdb.connect(":memory:")
+    try:
+        path = str(database).replace("'", "''")
+        connection.execute(f"attach '{path}' as warehouse{' (read_only)' if read_only else ''}")
+        connection.execute("use warehouse")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
 @contextmanager
 def connect_warehouse(
     database: Path, *, read_only: bool = True
@@ -113,7 +131,7 @@ def connect_warehouse(
     if not database.is_file():
         raise LoaderError(f"database {database} does not exist; {BUILD_HINT}")
     try:
-        connection = duckdb.connect(str(database), read_only=read_only)
+        connection = attach_warehouse(database, read_only=read_only)
     except duckdb.Error as exc:
         # DuckDB messages name the file and the cause (e.g. a lock held by dbt), no data.
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -85,6 +85,8 @@ from typing import Any
 
 import duckdb
 
+from cdp_loader.records import attach_warehouse
+
 RAW_TABLES = (
     "customers",
     "customer_identifiers",
@@ -124,7 +126,7 @@ def generate(database: Path, orders: int, seed: int = 42) -> dict[str, int]:
         raise ValueError("orders must be >= 0")
     database = Path(database)
     database.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(database)) as con:
+    with attach_warehouse(database, read_only=False) as con:
         # Casts between timestamp and timestamptz must not depend on the machine.
         con.execute("set TimeZone = 'UTC'")
         _recreate_tables(con)

@@ -101,6 +101,21 @@ def test_export_writes_the_records_as_exact_gzip_ndjson(
     ]
 
 
+def test_a_warehouse_file_named_like_a_schema_exports_the_same(
+    warehouse: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    # Opened as cdp.duckdb, DuckDB would name the catalog `cdp` too, and
+    # `cdp.cdp_batch_records` would be ambiguous.
+    database, lines = warehouse
+    renamed = tmp_path / "cdp.duckdb"
+    renamed.write_bytes(database.read_bytes())
+    result = run_export("--out", str(tmp_path / "out"), "--database", str(renamed))
+    assert result.exit_code == 0, result.output
+    exported = [gzip.decompress((tmp_path / "out" / name).read_bytes()).decode("utf-8")
+                for name in ("batch-00001.json.gz", "batch-00002.json.gz")]
+    assert "".join(exported).splitlines() == lines
+
+
 def test_gzip_header_has_mtime_zero_and_no_file_name(
     warehouse: tuple[Path, list[str]], tmp_path: Path
 ) -> None:

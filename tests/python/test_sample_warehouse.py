@@ -119,6 +119,17 @@ def test_rerun_replaces_raw_tables_and_leaves_other_schemas(tmp_path: Path) -> N
         assert connection.execute("select x from cdp.keep").fetchall() == [(1,)]
 
 
+def test_a_warehouse_file_named_raw_holds_schema_raw(tmp_path: Path) -> None:
+    # Opened as raw.duckdb, DuckDB would name the catalog `raw` too, and
+    # `raw.orders` would be ambiguous.
+    path = tmp_path / "raw.duckdb"
+    counts = generate(path, 20, seed=3)
+    with duckdb.connect(str(path)) as connection:
+        assert connection.execute("select count(*) from raw.raw.orders").fetchone() == \
+            (counts["orders"],)
+    assert counts["orders"] > len(SHOWCASE_CASES)
+
+
 def test_zero_orders_holds_only_the_showcase(tmp_path: Path) -> None:
     counts = generate(tmp_path / "w.duckdb", 0)
     with duckdb.connect(str(tmp_path / "w.duckdb")) as connection:
