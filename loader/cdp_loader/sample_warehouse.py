@@ -78,6 +78,7 @@ every one of them at any size):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,9 @@ RAW_TABLES = (
 BULK_FIRST_ORDER_ID = 1000
 CUSTOMERS_PER_ORDER = 0.6
 
+# The dbt profile's cap, so that generator and build are bounded alike.
+MEMORY_LIMIT_VARIABLE = "CDP_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "6GB"
 _HERE = Path(__file__).parent
 _DDL = _HERE / "raw_warehouse.sql"
 _BULK_SQL = sorted((_HERE / "sample_sql").glob("*.sql"))
@@ -129,6 +133,10 @@ def generate(database: Path, orders: int, seed: int = 42) -> dict[str, int]:
     with attach_warehouse(database, read_only=False) as con:
         # Casts between timestamp and timestamptz must not depend on the machine.
         con.execute("set TimeZone = 'UTC'")
+        # DuckDB would take 80% of the machine (19.7 GiB at 10M orders); past
+        # the cap it spills to disk.
+        memory_limit = os.environ.get(MEMORY_LIMIT_VARIABLE) or DEFAULT_MEMORY_LIMIT
+        con.execute("set memory_limit = ?", [memory_limit])
         _recreate_tables(con)
         _insert_showcase(con)
         if orders > 0:

@@ -452,3 +452,17 @@ def test_command_help_shows_the_environment_variable() -> None:
     assert result.exit_code == 0
     assert "CDP_DUCKDB_PATH" in result.output
     assert "cdp-loader sample-warehouse --orders" in result.output
+
+
+def test_generation_takes_the_profiles_memory_cap(tmp_path: Path) -> None:
+    # The same CDP_DUCKDB_MEMORY_LIMIT as the dbt profile: a bad one is named.
+    database = tmp_path / "w.duckdb"
+    result = CliRunner().invoke(sample_warehouse, ["--orders", "0", "--database", str(database)],
+                                env={"CDP_DUCKDB_MEMORY_LIMIT": "lots"})
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert "cannot write the sample warehouse" in result.output
+    assert "Memory must have a number" in result.output
+    capped = CliRunner().invoke(sample_warehouse, ["--orders", "0", "--database", str(database)],
+                                env={"CDP_DUCKDB_MEMORY_LIMIT": "512MB"})
+    assert capped.exit_code == 0, capped.output
