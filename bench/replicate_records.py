@@ -19,12 +19,15 @@ from pathlib import Path
 
 import duckdb
 
-_FRESH_REF = """
-    case when copy = 0 then ref else
-        substr(digest, 1, 8) || '-' || substr(digest, 9, 4) || '-5' || substr(digest, 14, 3)
-        || '-a' || substr(digest, 18, 3) || '-' || substr(digest, 21, 12)
-    end
-"""
+
+def _fresh_ref(copy: int) -> str:
+    """SQL for the ref of copy `copy` of a line: its own for copy 0, else uuid(md5(ref || copy))."""
+    if copy == 0:
+        return "ref"
+    digest = f"md5(ref || '{copy}')"
+    return (f"substr({digest}, 1, 8) || '-' || substr({digest}, 9, 4) || '-5' "
+            f"|| substr({digest}, 14, 3) || '-a' || substr({digest}, 18, 3) "
+            f"|| '-' || substr({digest}, 21, 12)")
 
 
 def replicate(source: Path, copies: int, out: Path) -> int:
@@ -47,13 +50,14 @@ def replicate(source: Path, copies: int, out: Path) -> int:
                 insert into cdp.cdp_batch_records
                 select
                     seq + {copy} * {count} as seq,
-                    {_FRESH_REF} as ref,
+                    fresh_ref as ref,
                     schema, mode, order_id, reference_id, ordered_at, record_hash,
-                    case when copy = 0 then record
-                        else replace(record, '"ref":"' || ref || '"',
-                                     '"ref":"' || ({_FRESH_REF}) || '"') end as record
+                    replace(record, '"ref":"' || ref || '"', '"ref":"' || fresh_ref || '"')
+                        as record
                 from (
-                    select *, {copy} as copy, md5(ref || '{copy}') as digest
+                    select
+                        *,
+                        {_fresh_ref(copy)} as fresh_ref
                     from source.cdp.cdp_batch_records
                 )
                 order by seq

@@ -32,6 +32,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -161,23 +162,25 @@ def mart_lines(database: Path) -> tuple[int, int]:
     return int(output[0]), int(output[1])
 
 
-def md5_of_gzip_files(paths: list[Path]) -> str:
-    """MD5 of the concatenated uncompressed content of the files."""
-    digest = hashlib.md5(usedforsecurity=False)
+def gzip_blocks(paths: list[Path]) -> Iterator[bytes]:
+    """The uncompressed content of the files, one after another, 16 MiB at a time."""
     for path in paths:
         with igzip.open(path, "rb") as handle:
             while block := handle.read(1 << 24):
-                digest.update(block)
+                yield block
+
+
+def md5_of_gzip_files(paths: list[Path]) -> str:
+    """MD5 of the concatenated uncompressed content of the files."""
+    digest = hashlib.md5(usedforsecurity=False)
+    for block in gzip_blocks(paths):
+        digest.update(block)
     return digest.hexdigest()
 
 
 def count_gzip_lines(path: Path) -> int:
     """Lines of a gzip file (its records, for NDJSON)."""
-    count = 0
-    with igzip.open(path, "rb") as handle:
-        while block := handle.read(1 << 24):
-            count += block.count(b"\n")
-    return count
+    return sum(block.count(b"\n") for block in gzip_blocks([path]))
 
 
 class Suite:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from cdp_loader.sample_warehouse import RAW_TABLES, generate
 
@@ -220,6 +221,26 @@ def load_raw_into_postgres(duckdb_path: Path, server: PostgresServer) -> None:
                     page_size=1000,
                 )
     connection.close()
+
+
+SAMPLE_ORDERS = 60
+SAMPLE_SEED = 11
+
+
+def engine_sample(tmp_path_factory: pytest.TempPathFactory, engine: str,
+                  missing_prerequisite: str | None) -> tuple[Path, Path, Path]:
+    """The work folder, raw sample and DuckDB reference of an engine's tests.
+
+    Skips unless CDP_ENGINE_TESTS=1 (`make engine-test`); a missing
+    prerequisite there is a failure, not a skip.
+    """
+    if os.environ.get("CDP_ENGINE_TESTS") != "1":
+        pytest.skip("other engines are tested by `make engine-test` (CDP_ENGINE_TESTS=1)")
+    if missing_prerequisite:
+        pytest.fail(f"missing {missing_prerequisite}")
+    work = tmp_path_factory.mktemp(f"engines-{engine}")
+    raw, reference = sample_and_duckdb_reference(work, SAMPLE_ORDERS, SAMPLE_SEED)
+    return work, raw, reference
 
 
 def sample_and_duckdb_reference(work: Path, orders: int, seed: int) -> tuple[Path, Path]:

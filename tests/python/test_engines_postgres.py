@@ -5,15 +5,11 @@ model and test passing, and the batch lines byte for byte those of DuckDB."""
 from __future__ import annotations
 
 import importlib.util
-import os
 
 import duckdb
 import pytest
 
 import engine_helpers
-
-SAMPLE_ORDERS = 60
-SAMPLE_SEED = 11
 
 
 def _missing_prerequisite() -> str | None:
@@ -27,14 +23,8 @@ def _missing_prerequisite() -> str | None:
 @pytest.fixture(scope="module")
 def warehouses(tmp_path_factory):
     """The sample built on DuckDB and on PostgreSQL: (duckdb path, server, dbt result)."""
-    if os.environ.get("CDP_ENGINE_TESTS") != "1":
-        pytest.skip("other engines are tested by `make engine-test` (CDP_ENGINE_TESTS=1)")
-    missing = _missing_prerequisite()
-    if missing:
-        pytest.fail(f"missing {missing}")
-    work = tmp_path_factory.mktemp("engines-postgres")
-    raw, reference = engine_helpers.sample_and_duckdb_reference(
-        work, SAMPLE_ORDERS, SAMPLE_SEED)
+    work, raw, reference = engine_helpers.engine_sample(
+        tmp_path_factory, "postgres", _missing_prerequisite())
     with engine_helpers.running_postgres() as server:
         engine_helpers.load_raw_into_postgres(raw, server)
         build = engine_helpers.dbt_build("postgres", work / "postgres", server.env())
@@ -53,7 +43,7 @@ def test_batch_lines_are_the_bytes_duckdb_writes(warehouses) -> None:
     reference, server, _ = warehouses
     expected = engine_helpers.duckdb_batch_records(reference)
     actual = engine_helpers.postgres_batch_records(server)
-    assert len(expected) > SAMPLE_ORDERS
+    assert len(expected) > engine_helpers.SAMPLE_ORDERS
     assert [line.encode() for line in actual] == [line.encode() for line in expected]
 
 

@@ -16,9 +16,6 @@ from click.testing import CliRunner
 import engine_helpers
 from cdp_loader.cli import cli
 
-SAMPLE_ORDERS = 60
-SAMPLE_SEED = 11
-
 
 def _missing_prerequisite() -> str | None:
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
@@ -31,14 +28,8 @@ def _missing_prerequisite() -> str | None:
 @pytest.fixture(scope="module")
 def warehouses(tmp_path_factory):
     """The sample built on DuckDB and on Spark: (duckdb path, spark dir, dbt result)."""
-    if os.environ.get("CDP_ENGINE_TESTS") != "1":
-        pytest.skip("other engines are tested by `make engine-test` (CDP_ENGINE_TESTS=1)")
-    missing = _missing_prerequisite()
-    if missing:
-        pytest.fail(f"missing {missing}")
-    work = tmp_path_factory.mktemp("engines-spark")
-    sample, reference = engine_helpers.sample_and_duckdb_reference(
-        work, SAMPLE_ORDERS, SAMPLE_SEED)
+    work, sample, reference = engine_helpers.engine_sample(
+        tmp_path_factory, "spark", _missing_prerequisite())
     spark_dir = work / "spark"
     spark_dir.mkdir()
     engine_helpers.load_raw_into_spark(sample, spark_dir)
@@ -69,7 +60,7 @@ def test_batch_lines_are_the_bytes_duckdb_writes(warehouses, spark_parquet) -> N
     reference, _, _ = warehouses
     _, actual = spark_parquet
     expected = engine_helpers.duckdb_batch_records(reference)
-    assert len(expected) > SAMPLE_ORDERS
+    assert len(expected) > engine_helpers.SAMPLE_ORDERS
     assert [line.encode() for line in actual] == [line.encode() for line in expected]
 
 

@@ -40,26 +40,7 @@ digested as (
 ),
 
 file_order as (
-    -- Numbered on the keys alone: a window over the records themselves would
-    -- sort every value once more before the final sort (8 s of 16 at 1M).
-    -- bigint as the contract says: Spark's row_number is an int.
-    select
-        mode,
-        order_id,
-        cast(row_number() over (
-            order by case mode when 'delete' then 0 else 1 end, order_id
-        ) as bigint) as seq
-    from (
-        select
-            'delete' as mode,
-            order_id
-        from deletes
-        union all
-        select
-            'insert' as mode,
-            order_id
-        from orders
-    ) as record_keys
+    {{ batch_file_order('deletes', 'orders') }}
 ),
 
 enveloped as (

@@ -171,27 +171,7 @@ records as (
 ),
 
 file_order as (
-    -- Numbered on the keys alone, as in cdp_batch_records: a window over the
-    -- records would sort every line once more before the final sort.
-    -- Deletes first, in batches of their own, then inserts, by order_id.
-    -- bigint as the contract says: Spark's row_number is an int.
-    select
-        mode,
-        order_id,
-        cast(row_number() over (
-            order by case mode when 'delete' then 0 else 1 end, order_id
-        ) as bigint) as seq
-    from (
-        select
-            'delete' as mode,
-            order_id
-        from delete_records
-        union all
-        select
-            'insert' as mode,
-            order_id
-        from insert_keys
-    ) as record_keys
+    {{ batch_file_order('delete_records', 'insert_keys') }}
 ),
 
 final as (
