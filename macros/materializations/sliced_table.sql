@@ -7,10 +7,12 @@
     follows the slice, not the warehouse.
 
     The model marks where its rows are sliced with
-    {{ build_slice_filter('orders.order_id') }}; the number of slices is the
-    row count of `slice_count_from` (a model name) divided by the var
-    `orders_per_build_slice`, at least 1. The slices are hash buckets of the
-    column, so every row is in exactly one of them whatever its value. -#}
+    {{ build_slice_filter('orders.order_id') }}, and what belongs to the
+    first slice only with {{ build_slice_is_first() }}. The slices are ranges
+    of the order_id of `slices_from` (a model name), one per
+    `orders_per_build_slice` of its rows, at least one, cut at its quantiles:
+    every order falls in exactly one, and they are built in order_id order,
+    so a model that sorts each slice by order_id is stored sorted whole. -#}
 {% materialization sliced_table, adapter='duckdb' %}
 
     {%- set existing_relation = load_cached_relation(this) -%}
@@ -27,18 +29,25 @@
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
-    {%- set slices = build_slice_count(ref(config.require('slice_count_from'))) -%}
-    {%- for slice in range(slices) -%}
-        {%- set slice_sql = compiled_code
-            | replace('/* build slices */ 1', slices | string)
-            | replace('/* build slice */ 0', slice | string) -%}
+    {%- set cuts = build_slice_cuts(ref(config.require('slices_from'))) -%}
+    {%- for slice in range(cuts | length + 1) -%}
+        {%- set slice_sql = compiled_code | replace('/* build slice */ 0', slice | string) -%}
+        {%- if not loop.first -%}
+            {%- set slice_sql = slice_sql
+                | replace('/* build slice from */ ' ~ build_slice_unbounded_from(),
+                          (cuts[slice - 1] + 1) | string) -%}
+        {%- endif -%}
+        {%- if not loop.last -%}
+            {%- set slice_sql = slice_sql
+                | replace('/* build slice to */ ' ~ build_slice_unbounded_to(), cuts[slice] | string) -%}
+        {%- endif -%}
         {%- if loop.first -%}
             {% call statement('main') -%}
                 {{ create_table_as(False, intermediate_relation, slice_sql) }}
             {%- endcall %}
         {%- else -%}
             {% call statement('slice_' ~ slice) -%}
-                insert into {{ intermediate_relation }} {{ slice_sql }}
+                insert into {{ intermediate_relation }} by name {{ slice_sql }}
             {%- endcall %}
         {%- endif -%}
     {%- endfor -%}
@@ -58,19 +67,47 @@
 
 {% endmaterialization %}
 
-{#- How many slices: one per `orders_per_build_slice` rows of `relation`. -#}
-{% macro build_slice_count(relation) -%}
-    {%- set rows = run_query('select count(*) from ' ~ relation).columns[0].values()[0] -%}
+{#- Where the slices of `relation`'s orders are cut: the last order_id of
+    every slice but the last, one slice per `orders_per_build_slice` orders. -#}
+{% macro build_slice_cuts(relation) -%}
+    {%- set orders = run_query('select count(*) from ' ~ relation).columns[0].values()[0] -%}
     {%- set per_slice = var('orders_per_build_slice') | int -%}
-    {{ return([1, ((rows + per_slice - 1) // per_slice) | int] | max) }}
+    {%- set slices = [1, ((orders + per_slice - 1) // per_slice) | int] | max -%}
+    {%- if slices == 1 -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set fractions = [] -%}
+    {%- for cut in range(1, slices) -%}
+        {%- do fractions.append(cut ~ ' / ' ~ slices) -%}
+    {%- endfor -%}
+    {%- set query -%}
+        select unnest(quantile_disc(order_id, [{{ fractions | join(', ') }}])) as cut
+        from {{ relation }}
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | map('int') | list) }}
 {%- endmacro %}
 
-{#- True for the rows of the slice being built; true for every row where the
-    model is a plain table (other engines). As compiled it reads "slice 0 of
-    1", every row, so the compiled SQL (a unit test, a run by hand) is whole. -#}
-{% macro build_slice_filter(column) -%}
-    {%- if config.get('materialized') == 'sliced_table' -%}
-        hash({{ column }}) % /* build slices */ 1 = /* build slice */ 0
+{% macro build_slice_unbounded_from() %}{{ return(-9223372036854775807) }}{% endmacro %}
+{% macro build_slice_unbounded_to() %}{{ return(9223372036854775807) }}{% endmacro %}
+
+{#- True for the orders of the slice being built; true for every row where
+    the model is not sliced (other engines). As compiled it reads "from the
+    least order_id to the greatest", every row, so the compiled SQL (a unit
+    test, a run by hand) is whole. -#}
+{% macro build_slice_filter(order_id) -%}
+    {%- if target.type == 'duckdb' -%}
+        {{ order_id }} between /* build slice from */ {{ build_slice_unbounded_from() }}
+            and /* build slice to */ {{ build_slice_unbounded_to() }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- True in the first slice only: for rows that must come before every
+    slice's orders (a model stored in file order puts its deletes there). -#}
+{% macro build_slice_is_first() -%}
+    {%- if target.type == 'duckdb' -%}
+        /* build slice */ 0 = 0
     {%- else -%}
         true
     {%- endif -%}

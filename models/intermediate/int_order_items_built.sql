@@ -1,20 +1,21 @@
 {{ config(
     materialized=('sliced_table' if target.type == 'duckdb' else 'table'),
-    slice_count_from='int_orders_mapped',
+    slices_from='int_orders_mapped',
 ) }}
--- The slice count is read from the orders:
+-- The slices are cut from the orders:
 -- depends_on: {{ ref('int_orders_mapped') }}
 
 with
 
 lines as (
     select * from {{ ref('int_order_lines_mapped') }}
-    where {{ build_slice_filter('order_line_id') }}
+    where {{ build_slice_filter('order_id') }}
 ),
 
 segments as (
+    -- The segments of the slice's lines: a segment knows its line, not its order.
     select * from {{ ref('int_flight_segments_normalised') }}
-    where {{ build_slice_filter('order_line_id') }}
+    where order_line_id in (select lines.order_line_id from lines)
 ),
 
 item_extensions as (

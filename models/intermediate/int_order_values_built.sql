@@ -1,7 +1,6 @@
-{{ config(
-    materialized=('sliced_table' if target.type == 'duckdb' else 'table'),
-    slice_count_from='int_orders_mapped',
-) }}
+{#- Ephemeral: its CTEs are built inside cdp_batch_records, a slice of orders
+    at a time on DuckDB, so the order JSON is stored once, as the batch line. -#}
+{{ config(materialized='ephemeral') }}
 
 with
 
@@ -22,7 +21,6 @@ contacts as (
 consumers as (
     select
         order_id,
-        count(*) as consumer_count,
         {{ json_array_agg(
             'consumer_json',
             'passenger_index, last_name_as_stored asc nulls last, '
@@ -36,9 +34,6 @@ consumers as (
 items as (
     select
         order_id,
-        count(*) as item_count,
-        cast(sum(extension_attributes_sent) as bigint) as item_extension_attributes_sent,
-        cast(sum(extension_attributes_dropped) as bigint) as item_extension_attributes_dropped,
         {{ json_array_agg('item_json', 'order_line_id') }} as order_items_json
     from {{ ref('int_order_items_built') }}
     where {{ build_slice_filter('order_id') }}
@@ -54,13 +49,6 @@ built as (
         orders.order_id,
         orders.reference_id,
         orders.ordered_at,
-        orders.customer_id,
-        items.item_count,
-        coalesce(consumers.consumer_count, 0) as consumer_count,
-        coalesce(extensions.attributes_sent, 0) as extension_attributes_sent,
-        coalesce(extensions.attributes_dropped, 0) as extension_attributes_dropped,
-        items.item_extension_attributes_sent,
-        items.item_extension_attributes_dropped,
         {{ json_object([
             ('referenceId', json_string('orders.reference_id')),
             ('channel', json_string('orders.channel')),

@@ -58,6 +58,12 @@ def test_run_builds_the_mart_with_dbt_then_ships_it(tmp_path) -> None:
     assert re.search(r"invalid_currency +1\n", result.stdout)
     # The delete and the insert ship as two batches, the delete first.
     assert "files 2 (succeeded 2, errored 0, pending 0) | records 2 |" in result.stdout
+    # A full run does not build the daily delta (selectors.yml, backfill).
+    with duckdb.connect(str(database), read_only=True) as mart:
+        built = {name for (name,) in mart.execute(
+            "select table_name from duckdb_tables() where schema_name = 'cdp'").fetchall()}
+    assert {"cdp_batch_records", "cdp_orders"} <= built
+    assert not built & {"cdp_batch_records_delta", "cdp_delta_summary"}
 
 
 def test_run_without_a_batch_api_stops_before_building(tmp_path) -> None:

@@ -21,7 +21,7 @@ from cdp_loader.commands.ship import (
     settings_from_options,
     summary_line,
 )
-from cdp_loader.dbt_build import run_dbt_build
+from cdp_loader.dbt_build import BACKFILL_SELECTOR, run_dbt_build
 from cdp_loader.errors import EXIT_REJECTED
 from cdp_loader.mart_report import read_mart_counts
 from cdp_loader.progress import progress
@@ -84,12 +84,13 @@ def run(out_root: Path, database: Path, project_dir: Path, skip_dbt: bool, daily
         poll_interval: float, as_json: bool, no_progress: bool) -> None:
     """Build the mart, export it, validate the files and ship them: the whole job.
 
-    Runs `dbt build`, prints where every current order went (shipped, deleted,
-    excluded, quarantined by reason), exports cdp.cdp_batch_records into a new
-    folder OUT/run-<UTC time>, validates every file and ships the folder,
-    records what CDP now holds in cdp.cdp_shipped_orders (not for a --sandbox
-    rehearsal), then prints what CDP took. Exit status as for `ship`; 1 also when validation finds a
-    problem (nothing is shipped then).
+    Runs `dbt build` (without the daily delta, unless --daily), prints where
+    every current order went (shipped, deleted, excluded, quarantined by
+    reason), exports cdp.cdp_batch_records into a new folder OUT/run-<UTC
+    time>, validates every file and ships the folder, records what CDP now
+    holds in cdp.cdp_shipped_orders (not for a --sandbox rehearsal), then
+    prints what CDP took. Exit status as for `ship`; 1 also when validation
+    finds a problem (nothing is shipped then).
 
     With --daily only the day's changes leave (cdp.cdp_batch_records_delta):
     new and changed orders, deletes not yet shipped, records rejected last
@@ -112,7 +113,8 @@ def run(out_root: Path, database: Path, project_dir: Path, skip_dbt: bool, daily
     with _batch_api(use_sandbox, base_url, region, client_key, api_token) as settings:
         if not skip_dbt:
             # Quiet: dbt still prints every failing model or test, with its log.
-            run_dbt_build(project_dir, database, ("--quiet",))
+            scope = () if daily else ("--selector", BACKFILL_SELECTOR)
+            run_dbt_build(project_dir, database, ("--quiet", *scope))
             echo("dbt build: every model built and every test passed")
         counts = read_mart_counts(database)
         if not as_json:

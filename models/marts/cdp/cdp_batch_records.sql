@@ -1,16 +1,25 @@
+{{ config(
+    materialized=('sliced_table' if target.type == 'duckdb' else 'table'),
+    slices_from='int_orders_mapped',
+) }}
+-- The slices are cut from the orders:
+-- depends_on: {{ ref('int_orders_mapped') }}
+
 with
 
 deletes as (
+    -- Deletes come first in file order, so all of them go in the first slice.
     select
         order_id,
         reference_id,
         ordered_at,
         value_json
     from {{ ref('cdp_order_deletes') }}
+    where {{ build_slice_is_first() }}
 ),
 
 orders as (
-    -- The rows of cdp_orders, with the JSON cdp_orders does not copy.
+    -- The order JSON of the slice's orders, built here and stored only as the line.
     select
         order_id,
         reference_id,
@@ -40,11 +49,10 @@ digested as (
 ),
 
 file_order as (
-    {{ batch_file_order('deletes', 'orders') }}
+    select * from {{ ref('int_batch_records_numbered') }}
 ),
 
 enveloped as (
-    -- File order: deletes first, then inserts, each by order_id.
     select
         file_order.seq,
         {{ uuid_from_sha1_hex('digested.ref_digest') }} as ref,
@@ -76,6 +84,7 @@ final as (
     from enveloped
 )
 
--- Stored in file order, so that the loader streams it without a sort.
+-- Stored in file order, so that the loader streams it without a sort: each
+-- slice is sorted, and the slices are order_id ranges appended in order.
 select * from final
 order by seq

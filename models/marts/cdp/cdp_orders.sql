@@ -1,11 +1,34 @@
 with
 
-values_built as (
-    select * from {{ ref('int_order_values_built') }}
-),
-
 orders as (
     select * from {{ ref('int_orders_mapped') }}
+),
+
+shipped as (
+    select order_id from {{ ref('int_orders_classified') }}
+    where destination = 'shipped'
+),
+
+items as (
+    select
+        order_id,
+        count(*) as item_count,
+        cast(sum(extension_attributes_sent) as bigint) as item_extension_attributes_sent,
+        cast(sum(extension_attributes_dropped) as bigint) as item_extension_attributes_dropped
+    from {{ ref('int_order_items_built') }}
+    group by order_id
+),
+
+consumers as (
+    select
+        order_id,
+        count(*) as consumer_count
+    from {{ ref('int_order_consumers_built') }}
+    group by order_id
+),
+
+extensions as (
+    select * from {{ ref('int_order_extensions_built') }}
 ),
 
 final as (
@@ -21,15 +44,21 @@ final as (
         orders.payment_type,
         orders.card_type,
         orders.customer_id,
-        values_built.item_count,
-        values_built.consumer_count,
-        values_built.extension_attributes_sent,
-        values_built.extension_attributes_dropped,
-        values_built.item_extension_attributes_sent,
-        values_built.item_extension_attributes_dropped
-    from values_built
+        items.item_count,
+        coalesce(consumers.consumer_count, 0) as consumer_count,
+        coalesce(extensions.attributes_sent, 0) as extension_attributes_sent,
+        coalesce(extensions.attributes_dropped, 0) as extension_attributes_dropped,
+        items.item_extension_attributes_sent,
+        items.item_extension_attributes_dropped
+    from shipped
     inner join orders
-        on values_built.order_id = orders.order_id
+        on shipped.order_id = orders.order_id
+    inner join items
+        on shipped.order_id = items.order_id
+    left join consumers
+        on shipped.order_id = consumers.order_id
+    left join extensions
+        on shipped.order_id = extensions.order_id
 )
 
 select * from final
