@@ -109,11 +109,14 @@ def attach_warehouse(database: Path, *, read_only: bool) -> duckdb.DuckDBPyConne
 
     Opened directly, the catalog takes the file's stem: a warehouse called
     cdp.duckdb or raw.duckdb then makes `cdp.x` or `raw.x` ambiguous between
-    that catalog and the schema.
+    that catalog and the schema. Spills go beside the file, to `<file>.tmp`,
+    as when DuckDB opens it itself: an in-memory connection would spill into
+    the working directory (24 GB for a 10M-order sample).
     """
     connection = duckdb.connect(":memory:")
     try:
         path = str(database).replace("'", "''")
+        connection.execute(f"set temp_directory = '{path}.tmp'")
         connection.execute(f"attach '{path}' as warehouse{' (read_only)' if read_only else ''}")
         connection.execute("use warehouse")
     except BaseException:

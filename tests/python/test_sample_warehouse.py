@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from cdp_loader.commands.sample_warehouse import sample_warehouse
+from cdp_loader.records import attach_warehouse
 from cdp_loader.sample_warehouse import (
     BULK_FIRST_ORDER_ID,
     RAW_TABLES,
@@ -466,3 +467,11 @@ def test_generation_takes_the_profiles_memory_cap(tmp_path: Path) -> None:
     capped = CliRunner().invoke(sample_warehouse, ["--orders", "0", "--database", str(database)],
                                 env={"CDP_DUCKDB_MEMORY_LIMIT": "512MB"})
     assert capped.exit_code == 0, capped.output
+
+
+def test_spills_go_beside_the_warehouse_not_into_the_working_directory(tmp_path: Path) -> None:
+    database = tmp_path / "w.duckdb"
+    with attach_warehouse(database, read_only=False) as connection:
+        (temp_directory,) = connection.execute(
+            "select current_setting('temp_directory')").fetchone()
+    assert temp_directory == f"{database}.tmp"
