@@ -1,18 +1,31 @@
 """Checks batch files against the CDP file format (spec §1) and the order models.
 
-Files are streamed: one gzip block and one line at a time. Problems come out
-as `Problem(file, line, reference_id, message)`; line 0 means the file as a
-whole, and `-` stands for a line whose referenceId is unknown.
+Files are streamed: one gzip block and one line at a time, each file in a
+worker process of its own (one per core). Problems come out as
+`Problem(file, line, reference_id, message)`, file by file in upload order,
+then the refs repeated anywhere in the run; line 0 means the file as a whole,
+and `-` stands for a line whose referenceId is unknown.
+
+A ref must be unique over every file. The refs are not held in Python (10M
+of them take ~2 GB): each worker writes its file's refs to a private
+temporary CSV and DuckDB finds the repeats over all of them at the end.
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import multiprocessing
+import os
+import tempfile
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from cdp_loader.batch_files import MAX_BATCH_BYTES
 from cdp_loader.record_checks import record_problems
@@ -48,11 +61,15 @@ class _DuplicateKeyError(ValueError):
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKeyError(key)
-        result[key] = value
+    # dict() in C, and a loop in Python only when a key repeats: this hook
+    # runs for every JSON object of every line.
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(key)
+            seen.add(key)
     return result
 
 
@@ -144,71 +161,143 @@ def _parsed_or_none(body: bytes, problems: list[str]) -> tuple[Any, list[str]]:
     return record, problems
 
 
-def validate_file(
-    path: Path, seen_refs: dict[str, tuple[str, int]], stats: ValidationStats
-) -> Iterator[Problem]:
-    """Yield the problems of one batch file; `seen_refs` carries refs across files."""
+# The refs of one file, one CSV row per line that has a string ref.
+_REF_COLUMNS = ("file_index", "line", "ref", "reference_id")
+# DuckDB's part of the run: finding repeats among every ref, spilling past this.
+_REPEATS_MEMORY_LIMIT = "512MB"
+_FETCH_ROWS = 10_000
+
+
+@dataclass
+class _FileReport:
+    """What a worker found in one file; its refs went to `refs_path`."""
+
+    records: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+def check_file(index: int, path: Path, refs_path: Path) -> _FileReport:
+    """Every problem of one file but repeated refs; its refs are written to `refs_path`."""
     name = str(path)
-    stats.files += 1
-    try:
-        yield from _validate_readable_file(path, name, seen_refs, stats)
-    except OSError as exc:
-        yield Problem(name, 0, NO_REFERENCE, f"cannot read the file: {exc.strerror}")
+    report = _FileReport()
+    with refs_path.open("w", newline="", encoding="utf-8") as refs_file:
+        refs = csv.writer(refs_file, lineterminator="\n")
+        refs.writerow(_REF_COLUMNS)
+        try:
+            _check_readable_file(index, path, name, report, refs)
+        except OSError as exc:
+            report.problems.append(
+                Problem(name, 0, NO_REFERENCE, f"cannot read the file: {exc.strerror}"))
+    return report
 
 
-def _validate_readable_file(
-    path: Path, name: str, seen_refs: dict[str, tuple[str, int]], stats: ValidationStats
-) -> Iterator[Problem]:
+def _check_readable_file(
+    index: int, path: Path, name: str, report: _FileReport, refs: Any
+) -> None:
     size = path.stat().st_size
     if size > MAX_BATCH_BYTES:
-        yield Problem(name, 0, NO_REFERENCE, f"{size} bytes, over the {MAX_BATCH_BYTES} limit")
+        report.problems.append(
+            Problem(name, 0, NO_REFERENCE, f"{size} bytes, over the {MAX_BATCH_BYTES} limit"))
     file_problems: list[tuple[int, str]] = []
     seen_orders: dict[tuple[str, str], int] = {}
     for number, raw in enumerate(_gzip_lines(path, file_problems), start=1):
-        stats.records += 1
+        report.records += 1
         record, messages = _line_problems(raw)
         reference = _reference_of(record)
         if record is not None:
             messages.extend(record_problems(record))
-            messages.extend(_duplicate_problems(record, name, number, seen_refs, seen_orders))
+            messages.extend(_same_order_problems(record, number, seen_orders))
+            ref = record.get("ref")
+            if isinstance(ref, str):
+                refs.writerow((index, number, ref, reference))
         for message in messages:
-            yield Problem(name, number, reference, message)
+            report.problems.append(Problem(name, number, reference, message))
     for line, message in file_problems:
-        yield Problem(name, line, NO_REFERENCE, message)
+        report.problems.append(Problem(name, line, NO_REFERENCE, message))
 
 
-def _duplicate_problems(
-    record: dict[str, Any],
-    name: str,
-    number: int,
-    seen_refs: dict[str, tuple[str, int]],
-    seen_orders: dict[tuple[str, str], int],
+def _same_order_problems(
+    record: dict[str, Any], number: int, seen_orders: dict[tuple[str, str], int]
 ) -> list[str]:
-    problems = []
-    ref = record.get("ref")
-    if isinstance(ref, str):
-        first = seen_refs.setdefault(ref, (name, number))
-        if first != (name, number):
-            problems.append(f"ref repeats the ref of {first[0]}:{first[1]}")
     value = record.get("value")
     if isinstance(value, dict):
         key = (value.get("referenceId"), value.get("orderedAt"))
         if all(isinstance(part, str) for part in key):
             first_line = seen_orders.setdefault(key, number)  # type: ignore[arg-type]
             if first_line != number:
-                problems.append(
-                    f"same referenceId and orderedAt as line {first_line} of this file"
-                )
-    return problems
+                return [f"same referenceId and orderedAt as line {first_line} of this file"]
+    return []
 
 
-def validate_files(paths: Sequence[Path], stats: ValidationStats) -> Iterator[Problem]:
-    """Yield the problems of every file in order; `stats` holds the totals at the end."""
-    seen_refs: dict[str, tuple[str, int]] = {}
-    for path in paths:
-        for problem in validate_file(path, seen_refs, stats):
+def _repeated_refs(refs_dir: Path, paths: Sequence[Path]) -> Iterator[Problem]:
+    """A problem for every line whose ref an earlier line (of any file) has."""
+    connection = duckdb.connect(":memory:")
+    try:
+        connection.execute(f"set memory_limit = '{_REPEATS_MEMORY_LIMIT}'")
+        connection.execute("set temp_directory = ?", [str(refs_dir / "spill")])
+        columns = "{'file_index': 'BIGINT', 'line': 'BIGINT', 'ref': 'VARCHAR', "\
+            "'reference_id': 'VARCHAR'}"
+        connection.execute(f"""
+            with refs as (
+                select * from read_csv(?, header = true, columns = {columns},
+                                       quote = '"', escape = '"', delim = ',')
+            ),
+            numbered as (
+                select
+                    *,
+                    first_value(file_index) over by_ref as first_file_index,
+                    first_value(line) over by_ref as first_line,
+                    row_number() over by_ref as occurrence
+                from refs
+                window by_ref as (partition by ref order by file_index, line)
+            )
+            select file_index, line, reference_id, first_file_index, first_line
+            from numbered
+            where occurrence > 1
+            order by file_index, line
+        """, [str(refs_dir / "refs-*.csv")])
+        while rows := connection.fetchmany(_FETCH_ROWS):
+            for file_index, line, reference, first_file_index, first_line in rows:
+                yield Problem(str(paths[file_index]), line, reference,
+                              f"ref repeats the ref of {paths[first_file_index]}:{first_line}")
+    finally:
+        connection.close()
+
+
+def validate_files(
+    paths: Sequence[Path], stats: ValidationStats, workers: int | None = None
+) -> Iterator[Problem]:
+    """Yield the problems of every file in order, then the repeated refs.
+
+    `stats` holds the totals at the end. Files are checked `workers` at a
+    time (default: one per core); a single file is checked in this process.
+    """
+    workers = min(workers or os.cpu_count() or 1, len(paths))
+    with tempfile.TemporaryDirectory(prefix="cdp-validate-") as refs_dir_name:
+        refs_dir = Path(refs_dir_name)
+        jobs = (range(len(paths)), paths,
+                [refs_dir / f"refs-{index:06d}.csv" for index in range(len(paths))])
+        if workers <= 1:
+            reports: Iterator[_FileReport] = map(check_file, *jobs)
+            yield from _counted(reports, stats)
+        else:
+            # spawn, not fork: the parent may hold DuckDB's threads and locks.
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                yield from _counted(pool.map(check_file, *jobs), stats)
+        if not paths:
+            return
+        for problem in _repeated_refs(refs_dir, paths):
             stats.problems += 1
             yield problem
+
+
+def _counted(reports: Iterator[_FileReport], stats: ValidationStats) -> Iterator[Problem]:
+    for report in reports:
+        stats.files += 1
+        stats.records += report.records
+        stats.problems += len(report.problems)
+        yield from report.problems
 
 
 def batch_files_in(folder: Path) -> list[Path]:

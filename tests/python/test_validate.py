@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cdp_loader.cli import cli
+from cdp_loader.validate import ValidationStats, validate_files
 from export_helpers import (
     canonical_json,
     create_batch_records_db,
@@ -102,11 +103,38 @@ def test_duplicate_ref_across_files_and_same_order_twice_in_a_file(tmp_path: Pat
     second = gz_file(tmp_path / "batch-00002.json.gz", [good(1), good(2), line(reordered)])
     result = run_validate(str(tmp_path))
     assert result.exit_code == 1
+    # Each file's own problems first, then the refs repeated over the run.
     assert result.output.splitlines() == [
+        f"{second}:3 R0000002: same referenceId and orderedAt as line 2 of this file",
         f"{second}:1 R0000001: ref repeats the ref of {first}:1",
         f"{second}:2 R0000002: ref repeats the ref of {first}:2",
-        f"{second}:3 R0000002: same referenceId and orderedAt as line 2 of this file",
         "2 files, 5 records, 3 problems",
+    ]
+
+
+def test_a_ref_repeated_in_its_own_file_and_refs_that_need_quoting(tmp_path: Path) -> None:
+    # Refs travel through a CSV: commas, quotes and line feeds come back whole.
+    odd = 'a,"b"\nc'
+    lines = [line({**envelope("insert", order_value(n)), "ref": ref})
+             for n, ref in ((1, odd), (2, odd + " "), (3, odd), (4, "x"))]
+    path = gz_file(tmp_path / "batch-00001.json.gz", lines)
+    result = run_validate(str(path))
+    assert result.output.splitlines() == [
+        *(f"{path}:{n} R000000{n}: ref is not a UUID" for n in range(1, 5)),
+        f"{path}:3 R0000003: ref repeats the ref of {path}:1",
+        "1 files, 4 records, 5 problems",
+    ]
+
+
+def test_files_checked_in_parallel_give_what_one_process_gives(tmp_path: Path) -> None:
+    paths = [gz_file(tmp_path / f"batch-{n:05d}.json.gz", [good(n), good(n + 1), "{\n"])
+             for n in range(1, 6)]
+    in_parallel, in_process = ValidationStats(), ValidationStats()
+    parallel = list(validate_files(paths, in_parallel, workers=2))
+    assert parallel == list(validate_files(paths, in_process, workers=1))
+    assert in_parallel == in_process == ValidationStats(files=5, records=15, problems=len(parallel))
+    assert [(p.file, p.line) for p in parallel[-4:]] == [
+        (str(paths[n]), 1) for n in range(1, 5)
     ]
 
 

@@ -49,8 +49,10 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], output_format: str) ->
 
     PATH is a batch file or a folder (meaning its batch-*.json.gz files in name
     order). Every problem is printed as `file:line referenceId: problem` (line 0
-    is the file as a whole); the last line counts files, records and problems.
-    Exit 0 when clean, 1 when any problem is found, 2 on a usage error.
+    is the file as a whole), file by file, then every ref that repeats an
+    earlier line's; the last line counts files, records and problems. Files
+    are checked in parallel, one per core. Exit 0 when clean, 1 when any
+    problem is found, 2 on a usage error.
 
     \b
     Example:
