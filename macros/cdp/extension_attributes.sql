@@ -5,13 +5,16 @@
     dropped; of those sharing a name the first by stored name, then value
     (NULL last), wins; past the first max_extension_attributes by name the
     rest are dropped. Every drop is counted. One row per owner that has any
-    attribute. -#}
-{% macro extension_attributes(attributes_relation, owner_key) -%}
+    attribute. `sliced`: the model is a sliced_table by `owner_key`. -#}
+{% macro extension_attributes(attributes_relation, owner_key, sliced=false) -%}
 
 with
 
 attributes as (
     select * from {{ attributes_relation }}
+    {%- if sliced %}
+    where {{ build_slice_filter(owner_key) }}
+    {%- endif %}
 ),
 
 typed as (

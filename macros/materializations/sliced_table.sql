@@ -9,10 +9,12 @@
     The model marks where its rows are sliced with
     {{ build_slice_filter('orders.order_id') }}, and what belongs to the
     first slice only with {{ build_slice_is_first() }}. The slices are ranges
-    of the order_id of `slices_from` (a model name), one per
-    `orders_per_build_slice` of its rows, at least one, cut at its quantiles:
-    every order falls in exactly one, and they are built in order_id order,
-    so a model that sorts each slice by order_id is stored sorted whole. -#}
+    of the column `sliced_by` (order_id unless said) of the model
+    `slices_from`, one per `rows_per_slice` of its rows (the var
+    `orders_per_build_slice` unless the model says), at least one, cut at
+    its quantiles: every key falls in exactly one, and they are
+    built in key order, so a model that sorts each slice by the key is
+    stored sorted whole. -#}
 {% materialization sliced_table, adapter='duckdb' %}
 
     {%- set existing_relation = load_cached_relation(this) -%}
@@ -29,17 +31,20 @@
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
-    {%- set cuts = build_slice_cuts(ref(config.require('slices_from'))) -%}
+    {%- set cuts = build_slice_cuts(
+        ref(config.require('slices_from')),
+        config.get('sliced_by', 'order_id'),
+        config.get('rows_per_slice', var('orders_per_build_slice')),
+    ) -%}
     {%- for slice in range(cuts | length + 1) -%}
         {%- set slice_sql = compiled_code | replace('/* build slice */ 0', slice | string) -%}
         {%- if not loop.first -%}
             {%- set slice_sql = slice_sql
-                | replace('/* build slice from */ ' ~ build_slice_unbounded_from(),
-                          (cuts[slice - 1] + 1) | string) -%}
+                | replace('/* build slice after */ null', build_slice_literal(cuts[slice - 1])) -%}
         {%- endif -%}
         {%- if not loop.last -%}
             {%- set slice_sql = slice_sql
-                | replace('/* build slice to */ ' ~ build_slice_unbounded_to(), cuts[slice] | string) -%}
+                | replace('/* build slice through */ null', build_slice_literal(cuts[slice])) -%}
         {%- endif -%}
         {%- if loop.first -%}
             {% call statement('main') -%}
@@ -67,12 +72,12 @@
 
 {% endmaterialization %}
 
-{#- Where the slices of `relation`'s orders are cut: the last order_id of
-    every slice but the last, one slice per `orders_per_build_slice` orders. -#}
-{% macro build_slice_cuts(relation) -%}
-    {%- set orders = run_query('select count(*) from ' ~ relation).columns[0].values()[0] -%}
-    {%- set per_slice = var('orders_per_build_slice') | int -%}
-    {%- set slices = [1, ((orders + per_slice - 1) // per_slice) | int] | max -%}
+{#- Where the slices of `relation`'s rows are cut: the last `key` of every
+    slice but the last, one slice per `rows_per_slice` rows. -#}
+{% macro build_slice_cuts(relation, key, rows_per_slice) -%}
+    {%- set rows = run_query('select count(*) from ' ~ relation).columns[0].values()[0] -%}
+    {%- set per_slice = [1, rows_per_slice | int] | max -%}
+    {%- set slices = [1, ((rows + per_slice - 1) // per_slice) | int] | max -%}
     {%- if slices == 1 -%}
         {{ return([]) }}
     {%- endif -%}
@@ -81,23 +86,32 @@
         {%- do fractions.append(cut ~ ' / ' ~ slices) -%}
     {%- endfor -%}
     {%- set query -%}
-        select unnest(quantile_disc(order_id, [{{ fractions | join(', ') }}])) as cut
+        select distinct unnest(quantile_disc({{ key }}, [{{ fractions | join(', ') }}])) as cut
         from {{ relation }}
+        order by cut
     {%- endset -%}
-    {{ return(run_query(query).columns[0].values() | map('int') | list) }}
+    {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
 
-{% macro build_slice_unbounded_from() %}{{ return(-9223372036854775807) }}{% endmacro %}
-{% macro build_slice_unbounded_to() %}{{ return(9223372036854775807) }}{% endmacro %}
+{% macro build_slice_literal(value) -%}
+    {%- if value is string -%}
+        {{ return("'" ~ value | replace("'", "''") ~ "'") }}
+    {%- else -%}
+        {{ return(value | int | string) }}
+    {%- endif -%}
+{%- endmacro %}
 
-{#- True for the orders of the slice being built; true for every row where
-    the model is not sliced (other engines). As compiled it reads "from the
-    least order_id to the greatest", every row, so the compiled SQL (a unit
-    test, a run by hand) is whole. -#}
-{% macro build_slice_filter(order_id) -%}
+{#- True for the keys of the slice being built (after the previous slice's
+    last key, through its own last); true for every row where the model is
+    not sliced (other engines). As compiled the bounds are null, which
+    coalesce reads as "no bound": the compiled SQL (a unit test, a run by
+    hand) is whole. -#}
+{% macro build_slice_filter(key) -%}
     {%- if target.type == 'duckdb' -%}
-        {{ order_id }} between /* build slice from */ {{ build_slice_unbounded_from() }}
-            and /* build slice to */ {{ build_slice_unbounded_to() }}
+        (
+            coalesce({{ key }} > /* build slice after */ null, true)
+            and coalesce({{ key }} <= /* build slice through */ null, true)
+        )
     {%- else -%}
         true
     {%- endif -%}

@@ -1,7 +1,14 @@
+{{ config(
+    materialized=('sliced_table' if target.type == 'duckdb' else 'table'),
+    slices_from='int_customer_identifiers_deduplicated',
+    sliced_by='customer_id',
+) }}
+
 with
 
 identifiers as (
     select * from {{ ref('int_customer_identifiers_deduplicated') }}
+    where {{ build_slice_filter('customer_id') }}
 ),
 
 aggregated as (

@@ -1,9 +1,18 @@
+{{ config(
+    materialized=('sliced_table' if target.type == 'duckdb' else 'table'),
+    slices_from='int_orders_mapped',
+) }}
+-- The slices are cut from the orders:
+-- depends_on: {{ ref('int_orders_mapped') }}
+
 with
 
 passengers as (
     select * from {{ ref('stg_raw__order_passengers') }}
     -- A passenger with neither a first nor a last name is no consumer.
-    where first_name is not null or last_name is not null
+    where
+        (first_name is not null or last_name is not null)
+        and {{ build_slice_filter('order_id') }}
 ),
 
 items as (
@@ -13,6 +22,7 @@ items as (
         item_reference_id,
         passenger_index
     from {{ ref('int_order_lines_mapped') }}
+    where {{ build_slice_filter('order_id') }}
 ),
 
 contacts as (

@@ -20,6 +20,7 @@ segments as (
 
 item_extensions as (
     select * from {{ ref('int_order_item_extensions_built') }}
+    where order_line_id in (select lines.order_line_id from lines)
 ),
 
 segments_per_line as (

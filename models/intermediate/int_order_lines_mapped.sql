@@ -27,15 +27,24 @@ currencies as (
     select * from {{ ref('iso_4217_currencies') }}
 ),
 
+duplicated_references as (
+    -- A group by on the two keys, not a window over the whole lines: at 10M
+    -- orders the window sorted 26M wide rows and spilled them.
+    select
+        order_id,
+        item_reference_id
+    from lines
+    where item_reference_id is not null
+    group by order_id, item_reference_id
+    having count(*) > 1
+),
+
 mapped as (
     select
         lines.order_line_id,
         lines.order_id,
         lines.item_reference_id,
-        lines.item_reference_id is not null
-        and count(*) over (
-            partition by lines.order_id, lines.item_reference_id
-        ) > 1 as is_item_reference_duplicated,
+        duplicated_references.order_id is not null as is_item_reference_duplicated,
         lines.product_type_code,
         coalesce(product_types.cdp_item_type, 'OTHER') as item_type,
         lines.product_id,
@@ -85,6 +94,10 @@ mapped as (
         on lines.currency_code = line_currencies.currency_code
     left join currencies as original_currencies
         on lines.original_currency_code = original_currencies.currency_code
+    left join duplicated_references
+        on
+            lines.order_id = duplicated_references.order_id
+            and lines.item_reference_id = duplicated_references.item_reference_id
 )
 
 select * from mapped

@@ -15,7 +15,9 @@ classified as (
 ),
 
 contacts as (
+    -- The slice's customers only: the join then holds a slice, not every contact.
     select * from {{ ref('int_customer_contacts_built') }}
+    where customer_id in (select orders.customer_id from orders)
 ),
 
 consumers as (
@@ -42,6 +44,7 @@ items as (
 
 extensions as (
     select * from {{ ref('int_order_extensions_built') }}
+    where {{ build_slice_filter('order_id') }}
 ),
 
 built as (

@@ -17,7 +17,7 @@ SLICED_MODELS = "+cdp_batch_records +cdp_order_items +cdp_orders"
 
 @pytest.fixture(scope="module")
 def sliced_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The session's sample, its batch records and items built ORDERS_PER_SLICE orders at a time."""
+    """The session's sample, its sliced models built ORDERS_PER_SLICE rows at a time."""
     database = tmp_path_factory.mktemp("sliced") / "warehouse.duckdb"
     generate(database, SAMPLE_ORDERS, SAMPLE_SEED)
     run_dbt_build(PROJECT_DIR, database, (
@@ -33,9 +33,14 @@ def _rows(database: Path, query: str) -> list[tuple]:
         return connection.execute(query).fetchall()
 
 
-def test_the_sample_takes_several_slices(sliced_warehouse: Path) -> None:
-    (orders,), = _rows(sliced_warehouse, "select count(*) from intermediate.int_orders_mapped")
-    assert orders > 3 * ORDERS_PER_SLICE
+@pytest.mark.parametrize("cut_from", [
+    "intermediate.int_orders_mapped",
+    "intermediate.int_customer_identifiers_deduplicated",
+    "staging.stg_raw__order_line_attributes",
+])
+def test_the_sample_takes_several_slices(cut_from: str, sliced_warehouse: Path) -> None:
+    (rows,), = _rows(sliced_warehouse, f"select count(*) from {cut_from}")
+    assert rows > 3 * ORDERS_PER_SLICE
 
 
 def test_batch_records_are_the_same_lines_stored_in_file_order(
@@ -49,8 +54,15 @@ def test_batch_records_are_the_same_lines_stored_in_file_order(
     assert modes == sorted(modes)  # deletes, all in the first slice, come first
 
 
-@pytest.mark.parametrize("relation", ["cdp.cdp_order_items", "cdp.cdp_orders"])
-def test_items_and_orders_are_the_same(
+@pytest.mark.parametrize("relation", [
+    "cdp.cdp_order_items",
+    "cdp.cdp_orders",
+    "intermediate.int_order_consumers_built",
+    "intermediate.int_order_extensions_built",
+    "intermediate.int_order_item_extensions_built",
+    "intermediate.int_customer_identifiers_aggregated",
+])
+def test_every_sliced_model_is_the_same(
         relation: str, sliced_warehouse: Path, built_warehouse: Path) -> None:
     query = f"select * from {relation} order by all"
     sliced = _rows(sliced_warehouse, query)
