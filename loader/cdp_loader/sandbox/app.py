@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -111,14 +112,21 @@ class Sandbox:
         self._batches.stop()
 
     def serve_until_interrupted(self) -> None:
-        """Block until Ctrl-C (KeyboardInterrupt), then stop cleanly."""
+        """Block until Ctrl-C (SIGINT) or SIGTERM, then stop cleanly.
+
+        The signals set an event rather than raise KeyboardInterrupt wherever
+        the main thread happens to be: once in a CI run the sandbox never
+        stopped after a Ctrl-C that came while it waited.
+        """
         stopped = threading.Event()
+        previous = {number: signal.signal(number, lambda *_: stopped.set())
+                    for number in (signal.SIGINT, signal.SIGTERM)}
         try:
             while not stopped.wait(timeout=0.5):
                 pass
-        except KeyboardInterrupt:
-            pass
         finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
             self.stop()
 
     def __enter__(self) -> Sandbox:
