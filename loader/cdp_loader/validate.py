@@ -28,8 +28,10 @@ from typing import Any
 import duckdb
 
 from cdp_loader.batch_files import MAX_BATCH_BYTES
-from cdp_loader.record_checks import record_problems
+from cdp_loader.record_checks import record_findings
 
+ERROR = "error"
+WARNING = "warning"
 GZIP_MAGIC = b"\x1f\x8b"
 NO_REFERENCE = "-"
 _READ_BYTES = 1 << 16
@@ -45,6 +47,7 @@ class Problem:
     line: int
     reference_id: str
     message: str
+    severity: str = ERROR  # or WARNING, which never makes a file invalid
 
 
 @dataclass
@@ -53,7 +56,8 @@ class ValidationStats:
 
     files: int = 0
     records: int = 0
-    problems: int = 0
+    problems: int = 0  # errors only
+    warnings: int = 0
 
 
 class _DuplicateKeyError(ValueError):
@@ -204,14 +208,19 @@ def _check_readable_file(
         report.records += 1
         record, messages = _line_problems(raw)
         reference = _reference_of(record)
+        warnings: list[str] = []
         if record is not None:
-            messages.extend(record_problems(record))
+            findings = record_findings(record)
+            messages.extend(findings.errors)
+            warnings = findings.warnings
             messages.extend(_same_order_problems(record, number, seen_orders))
             ref = record.get("ref")
             if isinstance(ref, str):
                 refs.writerow((index, number, ref, reference))
         for message in messages:
             report.problems.append(Problem(name, number, reference, message))
+        for message in warnings:
+            report.problems.append(Problem(name, number, reference, message, WARNING))
     for line, message in file_problems:
         report.problems.append(Problem(name, line, NO_REFERENCE, message))
 
@@ -296,8 +305,12 @@ def _counted(reports: Iterator[_FileReport], stats: ValidationStats) -> Iterator
     for report in reports:
         stats.files += 1
         stats.records += report.records
-        stats.problems += len(report.problems)
-        yield from report.problems
+        for problem in report.problems:
+            if problem.severity == WARNING:
+                stats.warnings += 1
+            else:
+                stats.problems += 1
+            yield problem
 
 
 def batch_files_in(folder: Path) -> list[Path]:

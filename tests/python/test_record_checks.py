@@ -12,10 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cdp_loader.record_checks import record_problems
+from cdp_loader.record_checks import Findings, record_findings, record_problems
 from export_helpers import canonical_json, delete_value, envelope, order_value
 
 EXAMPLE = Path("/work/shared/contracts/example.md")
+# The example lines of the spec and of the CDP pages in /work/shared/seeds, copied.
+DOCUMENTATION_EXAMPLES = json.loads(
+    (Path(__file__).parent / "data" / "documentation_examples.json").read_text(encoding="utf-8"))
 
 
 def example_lines() -> list[str]:
@@ -60,7 +63,7 @@ def test_generated_order_and_delete_are_valid() -> None:
     [
         ("ref", "not-a-uuid", "ref is not a UUID"),
         ("schema", "guest", "schema 'guest' is not 'order'"),
-        ("mode", "upsert", "mode 'upsert' is not insert or delete"),
+        ("mode", "merge", "mode 'merge' is not insert, upsert or delete"),
         ("value.status", "SHIPPED", "value.status 'SHIPPED' is not an order status"),
         ("value.channel", "web", "value.channel 'web' is not a CDP channel"),
         ("value.orderedAt", "2025-03-07T16:15:11Z",
@@ -103,7 +106,6 @@ def test_generated_order_and_delete_are_valid() -> None:
          "value.extensions[0].nested must be a string, boolean or number, not object"),
         ("value.consumers.0.orderItems.0.referenceId", "R0000007-9",
          "value.consumers[0].orderItems[0].referenceId names no item of this order"),
-        ("value.shippedAt", "x", "value.shippedAt is not an attribute of this model"),
     ],
 )
 def test_each_rule_reports_one_short_problem(path: str, value: Any, expected: str) -> None:
@@ -116,7 +118,7 @@ def test_each_rule_reports_one_short_problem(path: str, value: Any, expected: st
         ("value.referenceId", "value.referenceId is required"),
         ("value.contact", "value.contact is required"),
         ("value.cardType", "value.cardType is required when paymentType is 'Card'"),
-        ("value.orderItems.0.vendor", "value.orderItems[0].vendor is required"),
+        ("value.orderItems.1.vendor", "value.orderItems[1].vendor is required"),
         ("value.orderItems.0.consumerTypeCode",
          "value.orderItems[0].consumerTypeCode is required on a FLIGHT item"),
         ("value.orderItems.0.flightSegments.0.carrier",
@@ -195,9 +197,9 @@ def test_delete_rules() -> None:
         "value.orderedAt '2025-02-01 09:00:00' is not a date-time written "
         "YYYY-MM-DDTHH:MM:SS.sssZ"
     ]
-    assert record_problems(edited(delete, "value.status", "CANCELLED")) == [
-        "value.status is not an attribute of this model"
-    ]
+    assert record_findings(edited(delete, "value.status", "CANCELLED")) == Findings(
+        warnings=["value.status is not an attribute of this model"]
+    )
 
 
 def test_messages_never_echo_personal_values() -> None:
@@ -227,3 +229,95 @@ def test_any_text_survives_the_json_line_round_trip(text: str) -> None:
     parsed = json.loads(line)
     assert parsed["value"]["extensions"][0]["note"] == text
     assert record_problems(parsed) == []
+
+
+# --- every mode, unknown keys, the documentation's examples (issue 11) ----------------
+
+
+@pytest.mark.parametrize("example", DOCUMENTATION_EXAMPLES, ids=lambda e: e["source"])
+def test_the_documentations_examples_pass(example: dict[str, Any]) -> None:
+    assert record_findings(example["record"]) == Findings()
+
+
+def test_the_examples_cover_every_documented_shape() -> None:
+    modes = [example["record"]["mode"] for example in DOCUMENTATION_EXAMPLES]
+    assert modes.count("insert") == 6 and modes.count("delete") == 2
+    assert any("extensions" in example["record"]["value"] for example in DOCUMENTATION_EXAMPLES)
+
+
+def upsert() -> dict[str, Any]:
+    """An upsert of order 7: the order-level attributes and each item's status."""
+    value = order_value(7)
+    value["orderItems"] = [{"referenceId": item["referenceId"], "status": "CANCELLED"}
+                           for item in value["orderItems"]]
+    return envelope("upsert", value)
+
+
+def test_an_upsert_of_status_is_valid_and_its_optional_attributes_may_go() -> None:
+    assert record_findings(upsert()) == Findings()
+    record = upsert()
+    for key in ("status", "currencyCode", "price", "paymentType", "cardType", "consumers",
+                "extensions"):
+        del record["value"][key]
+    assert record_findings(record) == Findings()
+
+
+def test_an_upsert_is_checked_whole_with_unknown_keys_as_warnings() -> None:
+    record = upsert()
+    value = record["value"]
+    value["reference"] = value.pop("referenceId")
+    value["orderContact"] = value.pop("contact")
+    assert record_findings(record) == Findings(
+        errors=["value.referenceId is required", "value.contact is required"],
+        warnings=[
+            "value.reference is not an attribute of this model; did you mean referenceId?",
+            "value.orderContact is not an attribute of this model; did you mean contact?",
+        ],
+    )
+
+
+def test_an_upsert_refuses_what_its_columns_do_not_support() -> None:
+    record = edited(upsert(), "value.orderItems.0.price", 150.0)
+    record = edited(record, "value.orderItems.1.statuss", "CANCELLED")
+    record = edited(record, "value.channel", delete=True)
+    assert record_findings(record) == Findings(
+        errors=["value.channel is required",
+                "value.orderItems[0].price is not supported in upsert mode"],
+        warnings=["value.orderItems[1].statuss is not an attribute of this model; "
+                  "did you mean status?"],
+    )
+    assert record_problems(edited(upsert(), "value.orderItems.0.status", "SHIPPED")) == [
+        "value.orderItems[0].status 'SHIPPED' is not an item status"
+    ]
+
+
+def test_an_unknown_mode_still_has_its_value_checked() -> None:
+    record = edited(edited(order(), "mode", "merge"), "value.status", "SHIPPED")
+    assert record_problems(record) == [
+        "mode 'merge' is not insert, upsert or delete",
+        "value.status 'SHIPPED' is not an order status",
+    ]
+    delete = edited(envelope("delete", delete_value(1)), "mode", "Delete")
+    assert record_problems(edited(delete, "value.orderedAt", "yesterday")) == [
+        "mode 'Delete' is not insert, upsert or delete",
+        "value.orderedAt 'yesterday' is not a date-time written YYYY-MM-DDTHH:MM:SS.sssZ",
+    ]
+
+
+def test_unknown_keys_are_warnings_naming_the_nearest_known_key() -> None:
+    record = edited(order(), "value.contact.emial", "x@example.com")
+    record = edited(record, "value.orderItems.0.flightSegments.0.shippedAt", "x")
+    assert record_findings(record) == Findings(warnings=[
+        "value.contact.emial is not an attribute of this model; did you mean email?",
+        "value.orderItems[0].flightSegments[0].shippedAt is not an attribute of this model",
+    ])
+
+
+def test_flight_items_may_leave_out_name_description_and_vendor() -> None:
+    record = order()
+    for key in ("name", "description", "vendor"):
+        record = edited(record, f"value.orderItems.0.{key}", delete=True)
+    assert record_findings(record) == Findings()
+    assert record_problems(edited(order(), "value.orderItems.1.name", delete=True)) == [
+        "value.orderItems[1].name is required"
+    ]

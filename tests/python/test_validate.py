@@ -51,7 +51,7 @@ def test_export_output_of_valid_records_is_clean(tmp_path: Path) -> None:
     files = len(list((tmp_path / "out").glob("batch-*.json.gz")))
     assert files > 1
     assert result.exit_code == 0, result.output
-    assert result.output == f"{files} files, 34 records, 0 problems\n"
+    assert result.output == f"{files} files, 34 records, 0 problems, 0 warnings\n"
 
 
 def test_problems_of_lines_carry_line_number_and_reference(tmp_path: Path) -> None:
@@ -75,7 +75,7 @@ def test_problems_of_lines_carry_line_number_and_reference(tmp_path: Path) -> No
         f"{path}:5 -: line is not a JSON object",
         f"{path}:6 -: duplicate key 'ref' in a JSON object",
         f"{path}:7 R0000002: line ends with CR LF, not LF",
-        "1 files, 8 records, 6 problems",
+        "1 files, 8 records, 6 problems, 0 warnings",
     ]
 
 
@@ -86,7 +86,7 @@ def test_invalid_utf8_and_missing_final_newline(tmp_path: Path) -> None:
     assert result.output.splitlines() == [
         f"{path}:2 -: line is not valid UTF-8",
         f"{path}:3 R0000002: last line does not end with a newline",
-        "1 files, 3 records, 2 problems",
+        "1 files, 3 records, 2 problems, 0 warnings",
     ]
 
 
@@ -108,7 +108,7 @@ def test_duplicate_ref_across_files_and_same_order_twice_in_a_file(tmp_path: Pat
         f"{second}:3 R0000002: same referenceId and orderedAt as line 2 of this file",
         f"{second}:1 R0000001: ref repeats the ref of {first}:1",
         f"{second}:2 R0000002: ref repeats the ref of {first}:2",
-        "2 files, 5 records, 3 problems",
+        "2 files, 5 records, 3 problems, 0 warnings",
     ]
 
 
@@ -122,7 +122,7 @@ def test_a_ref_repeated_in_its_own_file_and_refs_that_need_quoting(tmp_path: Pat
     assert result.output.splitlines() == [
         *(f"{path}:{n} R000000{n}: ref is not a UUID" for n in range(1, 5)),
         f"{path}:3 R0000003: ref repeats the ref of {path}:1",
-        "1 files, 4 records, 5 problems",
+        "1 files, 4 records, 5 problems, 0 warnings",
     ]
 
 
@@ -145,7 +145,7 @@ def test_not_gzip(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         f"{path}:0 -: not a gzip file (no 1f 8b magic bytes)",
-        "1 files, 0 records, 1 problems",
+        "1 files, 0 records, 1 problems, 0 warnings",
     ]
 
 
@@ -154,7 +154,7 @@ def test_two_gzip_members(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(good(1).encode(), mtime=0) + gzip.compress(good(2).encode()))
     assert run_validate(str(path)).output.splitlines() == [
         f"{path}:0 -: more than one gzip member",
-        "1 files, 1 records, 1 problems",
+        "1 files, 1 records, 1 problems, 0 warnings",
     ]
 
 
@@ -166,7 +166,7 @@ def test_corrupt_crc(tmp_path: Path) -> None:
     # The check fails in the block that holds the line, so no line is read.
     assert run_validate(str(path)).output.splitlines() == [
         f"{path}:0 -: gzip data is corrupt (bad deflate data or CRC)",
-        "1 files, 0 records, 1 problems",
+        "1 files, 0 records, 1 problems, 0 warnings",
     ]
 
 
@@ -187,7 +187,7 @@ def test_file_over_the_size_limit(tmp_path: Path) -> None:
     assert result.output.splitlines() == [
         f"{path}:0 -: 50000001 bytes, over the 50000000 limit",
         f"{path}:0 -: bytes after the end of the gzip member",
-        "1 files, 1 records, 2 problems",
+        "1 files, 1 records, 2 problems, 0 warnings",
     ]
 
 
@@ -199,7 +199,9 @@ def test_json_format_for_machines(tmp_path: Path) -> None:
         "files": 1,
         "records": 2,
         "problems": 1,
-        "findings": [{"file": str(path), "line": 2, "reference_id": "-", "message": "blank line"}],
+        "warnings": 0,
+        "findings": [{"file": str(path), "line": 2, "reference_id": "-", "message": "blank line",
+                      "severity": "error"}],
     }
 
 
@@ -235,3 +237,55 @@ def test_empty_or_tiny_file(tmp_path: Path, size: int) -> None:
     result = run_validate(str(path))
     assert result.exit_code == 1
     assert result.output.splitlines()[0] == f"{path}:0 -: not a gzip file (no 1f 8b magic bytes)"
+
+
+# --- every mode, warnings, the documentation's examples (issue 11) --------------------
+
+DOCUMENTATION_EXAMPLES = json.loads(
+    (Path(__file__).parent / "data" / "documentation_examples.json").read_text(encoding="utf-8"))
+
+
+def test_the_documentations_examples_are_clean(tmp_path: Path) -> None:
+    # One run each: the CDP pages reuse one ref for every example.
+    for number, example in enumerate(DOCUMENTATION_EXAMPLES, start=1):
+        path = gz_file(tmp_path / f"batch-{number:05d}.json.gz", [line(example["record"])])
+        result = run_validate(str(path))
+        assert (result.exit_code, result.output) == (
+            0, "1 files, 1 records, 0 problems, 0 warnings\n"), example["source"]
+
+
+def test_an_upsert_line_is_checked_whole_and_unknown_keys_are_warnings(tmp_path: Path) -> None:
+    value = order_value(5)
+    value["reference"] = value.pop("referenceId")
+    value["orderContact"] = value.pop("contact")
+    value["orderItems"] = [{"referenceId": "R0000005-1", "status": "CANCELLED"}]
+    del value["consumers"]
+    record = envelope("upsert", value)
+    path = gz_file(tmp_path / "batch-00001.json.gz", [line(record)])
+    result = run_validate(str(path))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{path}:1 -: value.referenceId is required",
+        f"{path}:1 -: value.contact is required",
+        f"{path}:1 -: warning: value.reference is not an attribute of this model; "
+        "did you mean referenceId?",
+        f"{path}:1 -: warning: value.orderContact is not an attribute of this model; "
+        "did you mean contact?",
+        "1 files, 1 records, 2 problems, 2 warnings",
+    ]
+
+
+def test_warnings_alone_leave_the_exit_status_zero(tmp_path: Path) -> None:
+    record = envelope("insert", order_value(1) | {"shippedAt": "2025-03-02T10:00:00.000Z"})
+    path = gz_file(tmp_path / "batch-00001.json.gz", [line(record), good(2)])
+    result = run_validate(str(path))
+    assert (result.exit_code, result.output.splitlines()) == (0, [
+        f"{path}:1 R0000001: warning: value.shippedAt is not an attribute of this model",
+        "1 files, 2 records, 0 problems, 1 warnings",
+    ])
+    machine = json.loads(run_validate("--format", "json", str(path)).output)
+    assert (machine["problems"], machine["warnings"]) == (0, 1)
+    assert machine["findings"][0]["severity"] == "warning"
+    stats = ValidationStats()
+    assert [p.severity for p in validate_files([path], stats)] == ["warning"]
+    assert stats == ValidationStats(files=1, records=2, problems=0, warnings=1)

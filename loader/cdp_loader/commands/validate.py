@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from cdp_loader.errors import EXIT_REJECTED, LoaderError
-from cdp_loader.validate import Problem, ValidationStats, batch_files_in, validate_files
+from cdp_loader.validate import (
+    WARNING,
+    Problem,
+    ValidationStats,
+    batch_files_in,
+    validate_files,
+)
 
 
 def _expand(paths: tuple[Path, ...]) -> list[Path]:
@@ -25,7 +31,8 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
 
 
 def _as_text(problem: Problem) -> str:
-    return f"{problem.file}:{problem.line} {problem.reference_id}: {problem.message}"
+    label = "warning: " if problem.severity == WARNING else ""
+    return f"{problem.file}:{problem.line} {problem.reference_id}: {label}{problem.message}"
 
 
 @click.command("validate")
@@ -50,9 +57,12 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], output_format: str) ->
     PATH is a batch file or a folder (meaning its batch-*.json.gz files in name
     order). Every problem is printed as `file:line referenceId: problem` (line 0
     is the file as a whole), file by file, then every ref that repeats an
-    earlier line's; the last line counts files, records and problems. Files
-    are checked in parallel, one per core. Exit 0 when clean, 1 when any
-    problem is found, 2 on a usage error.
+    earlier line's; a key CDP does not know is a warning,
+    `file:line referenceId: warning: problem`, naming the nearest known key.
+    The last line counts files, records, problems and warnings. Every mode is
+    checked: insert, upsert and delete. Files are checked in parallel, one
+    per core. Exit 0 when clean (warnings allowed), 1 when any problem is
+    found, 2 on a usage error.
 
     \b
     Example:
@@ -67,12 +77,14 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], output_format: str) ->
             "files": stats.files,
             "records": stats.records,
             "problems": stats.problems,
+            "warnings": stats.warnings,
             "findings": problems,
         }
         click.echo(json.dumps(document, ensure_ascii=False))
     else:
         for problem in validate_files(files, stats):
             click.echo(_as_text(problem))
-        click.echo(f"{stats.files} files, {stats.records} records, {stats.problems} problems")
+        click.echo(f"{stats.files} files, {stats.records} records, {stats.problems} problems, "
+                   f"{stats.warnings} warnings")
     if stats.problems:
         ctx.exit(EXIT_REJECTED)
