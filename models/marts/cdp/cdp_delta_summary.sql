@@ -54,7 +54,8 @@ final as (
         changes.deleted_orders,
         changes.moved_orders,
         rejected_unchanged.order_count as rejected_unchanged_orders,
-        changes.records
+        changes.records,
+        {{ build_id() }} as build_id
     from changes
     cross join unchanged
     cross join rejected_unchanged

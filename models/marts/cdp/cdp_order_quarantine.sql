@@ -18,7 +18,7 @@ final as (
         classified.quarantine_reasons as reasons,
         -- A quarantined order is not deleted from CDP: what CDP holds stays.
         coalesce(held.held_record_hash is not null, false) as cdp_holds_older_version,
-        cast({{ dbt.current_timestamp() }} as timestamp) as seen_at
+        {{ build_started_at() }} as seen_at
     from classified
     left join held
         on classified.order_id = held.order_id

@@ -22,7 +22,7 @@ quarantined as (
 
 final as (
     select
-        cast({{ dbt.current_timestamp() }} as timestamp) as reconciled_at,
+        {{ build_started_at() }} as reconciled_at,
         current_orders.order_count as current_orders,
         shipped.order_count as shipped_orders,
         deleted.order_count as deleted_orders,
@@ -32,7 +32,8 @@ final as (
         - shipped.order_count
         - deleted.order_count
         - excluded.order_count
-        - quarantined.order_count as unaccounted_orders
+        - quarantined.order_count as unaccounted_orders,
+        {{ build_id() }} as build_id
     from current_orders
     cross join shipped
     cross join deleted
