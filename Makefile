@@ -10,7 +10,7 @@ DATA := data
 ORDERS ?= 20000
 WAREHOUSE ?= $(abspath $(DATA)/warehouse.duckdb)
 
-.PHONY: demo test lint dbt-test python-test engine-test postgres-server bench bench-smoke clean
+.PHONY: demo test lint dbt-test python-test engine-test postgres-server chromium bench bench-smoke clean
 
 ## demo: sample warehouse -> dbt build -> export -> validate -> ship to the local sandbox -> report
 demo: $(INSTALLED)
@@ -32,7 +32,7 @@ dbt-test: $(INSTALLED)
 	CDP_DUCKDB_PATH=$(abspath $(DATA)/ci.duckdb) $(BIN)/dbt build --profiles-dir profiles
 	CDP_DUCKDB_PATH=$(abspath $(DATA)/ci.duckdb) $(BIN)/dbt docs generate --profiles-dir profiles --quiet
 
-python-test: $(INSTALLED)
+python-test: $(INSTALLED) chromium
 	$(BIN)/pytest
 
 ## engine-test: the sample built on PostgreSQL (a throwaway server from the
@@ -49,6 +49,12 @@ $(ENGINES_INSTALLED): pyproject.toml $(INSTALLED)
 postgres-server:
 	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
 		apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+## chromium: the headless browser the report test renders `cdp-loader report` in
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	fi
 
 $(INSTALLED): pyproject.toml
