@@ -7,9 +7,12 @@ Safety rules this module keeps:
   `Authorization` header cannot travel to another host.
 * The presigned upload and log URLs are secrets (their query string is the
   signature): every URL in an error message goes through `redact_url`.
-* Retries: 429 (honouring Retry-After), 5xx and connection errors, with
-  exponential backoff and full jitter, all bounded by one overall `Deadline`.
-  Other 4xx answers are not retried.
+* Retries only where a retry can help: 429 and 5xx answers (honouring
+  Retry-After), connection failures and timeouts, with exponential backoff and
+  full jitter, all bounded by one overall `Deadline`. Anything else (another
+  4xx, an invalid URL or header, a TLS certificate that does not verify) fails
+  at once with its reason.
+* Every wait watches `interrupts.STOP`, so a signal ends a run within moments.
 """
 
 from __future__ import annotations
@@ -30,9 +33,15 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from cdp_loader.errors import LoaderError
+from cdp_loader.interrupts import STOP, raise_if_stopped
 from cdp_loader.settings import Credentials
 
-RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+# A retry can help: the server is busy or briefly unwell. 501 Not Implemented is not that.
+RETRYABLE_STATUS = frozenset({429, *range(500, 600)}) - {501}
+# Connection failures and timeouts may pass; a certificate that does not verify will not.
+_RETRYABLE_FAILURES = (requests.ConnectionError, requests.Timeout,
+                       requests.exceptions.ChunkedEncodingError)
+_PERMANENT_FAILURES = (requests.exceptions.SSLError,)
 TERMINAL_STATUSES = frozenset({"success", "error", "corrupted"})
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 120.0
@@ -77,10 +86,14 @@ class Deadline:
         return self.remaining() <= 0
 
     def sleep(self, seconds: float, doing: str) -> None:
-        """Sleep, or raise DeadlineExceeded if the sleep would cross the deadline."""
+        """Sleep, or raise DeadlineExceeded if the sleep would cross the deadline.
+
+        A signal (`interrupts.STOP`) ends the sleep at once with `Interrupted`.
+        """
         if seconds >= self.remaining():
             raise DeadlineExceeded(f"gave up {doing}: --timeout of {self.seconds:g}s reached")
-        time.sleep(max(0.0, seconds))
+        STOP.wait(max(0.0, seconds))
+        raise_if_stopped()
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -135,23 +148,22 @@ class Allocation:
 class LogEntry:
     """One line of a batch error log."""
 
-    ref: str | None
-    code: int | None
+    ref: str | None  # None for a file-level error
+    code: str | None  # as CDP wrote it, a JSON number or string: 400 and "400" read "400"
     message: str
 
     @property
     def is_success(self) -> bool:
-        return self.code is not None and 200 <= self.code < 300
+        return self.code is not None and self.code.isdigit() and 200 <= int(self.code) < 300
 
 
-def _parse_code(raw: Any) -> int | None:
-    if isinstance(raw, bool):
+def _parse_code(raw: Any) -> str | None:
+    if isinstance(raw, bool) or raw is None:
         return None
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, str) and raw.strip().isdigit():
-        return int(raw.strip())
-    return None
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    text = str(raw).strip()
+    return text or None
 
 
 def parse_error_log(body: bytes) -> list[LogEntry]:
@@ -176,6 +188,18 @@ def parse_error_log(body: bytes) -> list[LogEntry]:
                                 code=_parse_code(item.get("code")),
                                 message=str(item.get("message") or "")))
     return entries
+
+
+def _permanent_reason(exc: Exception) -> str:
+    """Why a request could not be sent, in words that do not quote the URL or a header."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS failed (the certificate does not verify?)"
+    if isinstance(exc, requests.exceptions.InvalidHeader | UnicodeError):
+        return "a request header is invalid (check CDP_CLIENT_KEY and CDP_API_TOKEN)"
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
+                  | requests.exceptions.InvalidSchema):
+        return "the URL is invalid"
+    return "the request could not be sent"
 
 
 class BatchApiClient:
@@ -269,21 +293,24 @@ class BatchApiClient:
                 raise DeadlineExceeded(f"gave up {what}{last_failure}: --timeout of "
                                        f"{self.deadline.seconds:g}s reached")
             timeout = (min(CONNECT_TIMEOUT, remaining), min(READ_TIMEOUT, remaining))
+            raise_if_stopped()
             try:
                 response = self._session().request(
                     method, url, auth=auth, timeout=timeout,
                     allow_redirects=allow_redirects, **kwargs)
-            except requests.RequestException as exc:
+            except (requests.RequestException, ValueError) as exc:
                 # The exception text can quote the URL with its signature: keep only the type.
+                if isinstance(exc, _PERMANENT_FAILURES) \
+                        or not isinstance(exc, _RETRYABLE_FAILURES):
+                    raise ApiError(f"{what}: {_permanent_reason(exc)} "
+                                   f"({type(exc).__name__}) for {redact_url(url)}") from None
                 reason = f"connection failed ({type(exc).__name__}) to {redact_url(url)}"
                 last_failure = f": {reason}"
                 self.deadline.sleep(self._backoff(attempt), f"{what}{last_failure}")
                 continue
             if response.status_code in RETRYABLE_STATUS:
                 response.close()
-                wait = None
-                if response.status_code == 429:
-                    wait = retry_after_seconds(response.headers.get("Retry-After"))
+                wait = retry_after_seconds(response.headers.get("Retry-After"))
                 if wait is None:
                     wait = self._backoff(attempt)
                 last_failure = f": HTTP {response.status_code} from {redact_url(url)}"

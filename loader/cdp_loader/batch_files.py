@@ -15,41 +15,41 @@ that fits while one more would not: the file ends there. Pieces start at a
 file's first line and every `_PIECE_LINES` after, so the bytes depend only on
 the lines (and the ISA-L version), never on how they arrive in chunks.
 
-Beside each `batch-NNNNN.json.gz` is `batch-NNNNN.index.tsv` (ref, order_id,
-reference_id, mode, ordered_at, record_hash per line, no personal data) and, once every file is
-complete, `manifest.json`. Files holding records are created with mode 0600.
+The folder's names, its manifest and its durable writes belong to
+`batch_folder.BatchFolder`: this module only fills the files. An export holds
+the folder's lock, refuses a folder that was shipped (unless told to archive
+that export first), and writes the manifest last; if it fails half-way (a full
+disk), what it wrote is removed, so no half export can be shipped.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import struct
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from isal import isal_zlib
 
+from cdp_loader.batch_folder import (
+    INDEX_HEADER,
+    TEMP_SUFFIX,
+    BatchFileInfo,
+    BatchFolder,
+    Manifest,
+    batch_file_name,
+    create_private,
+    index_file_name,
+)
 from cdp_loader.errors import LoaderError
 from cdp_loader.records import BatchRecord
 
 MAX_BATCH_BYTES = 50_000_000  # spec §1.1: 50 MB gzipped, read as decimal to satisfy MB and MiB
 MIN_BATCH_BYTES = 1_000  # below this not even one ordinary order fits
-MANIFEST_NAME = "manifest.json"
-MANIFEST_FORMAT = 1
-BATCH_PREFIX = "batch-"
-BATCH_SUFFIX = ".json.gz"
-INDEX_SUFFIX = ".index.tsv"
-INDEX_HEADER = (
-    "ref", "order_id", "reference_id", "mode", "ordered_at", "record_hash",
-)
-TEMP_SUFFIX = ".tmp"
-FILE_MODE = 0o600
-DIR_MODE = 0o700
 
 # ISA-L level 2 measured best on the real lines (bench/RESULTS.md): ~590 MB/s at
 # a ratio of 5.3, against zlib 6's 65 MB/s at 6.9; level 3 halves the speed for 4%.
@@ -72,21 +72,6 @@ _BOUND_FACTOR = 2
 _BOUND_SLACK = 1024
 
 
-@dataclass(frozen=True)
-class BatchFileInfo:
-    """What the manifest says about one batch file."""
-
-    file: str
-    index: str
-    records: int
-    bytes: int
-    md5: str
-    first_reference_id: str
-    last_reference_id: str
-    first_seq: int
-    last_seq: int
-
-
 @dataclass
 class ExportResult:
     """The files of one export, in upload order, and their totals."""
@@ -94,6 +79,7 @@ class ExportResult:
     out_dir: Path
     max_bytes: int
     files: list[BatchFileInfo] = field(default_factory=list)
+    archived: Path | None = None  # where an earlier, shipped export of the folder went
 
     @property
     def records(self) -> int:
@@ -103,51 +89,13 @@ class ExportResult:
     def bytes(self) -> int:
         return sum(info.bytes for info in self.files)
 
-    def manifest(self) -> dict[str, Any]:
-        return {
-            "format": MANIFEST_FORMAT,
-            "max_bytes": self.max_bytes,
-            "files": [asdict(info) for info in self.files],
-            "records": self.records,
-            "bytes": self.bytes,
-        }
-
-
-def batch_file_name(number: int) -> str:
-    return f"{BATCH_PREFIX}{number:05d}{BATCH_SUFFIX}"
-
-
-def index_file_name(number: int) -> str:
-    return f"{BATCH_PREFIX}{number:05d}{INDEX_SUFFIX}"
+    def manifest(self) -> Manifest:
+        return Manifest(max_bytes=self.max_bytes, files=tuple(self.files))
 
 
 def gzip_header(level: int = COMPRESSION_LEVEL) -> bytes:
     """RFC 1952 member header: no name, no comment, mtime 0, so equal input gives equal bytes."""
     return struct.pack("<BBBBIBB", 0x1F, 0x8B, 8, 0, 0, _XFL_BY_LEVEL.get(level, 0), _OS_UNKNOWN)
-
-
-def open_private(path: Path) -> IO[bytes]:
-    """Create `path` exclusively with mode 0600 (it will hold personal data)."""
-    return os.fdopen(_create_private(path), "wb")
-
-
-def open_private_text(path: Path) -> IO[str]:
-    """Like `open_private`, as UTF-8 text without newline translation."""
-    return os.fdopen(_create_private(path), "w", encoding="utf-8", newline="")
-
-
-def _create_private(path: Path) -> int:
-    # O_EXCL: never write into a file someone else created (or linked) there.
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-
-
-def write_private_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a 0600 temp file and a rename, so readers never see half."""
-    temp = path.with_name(path.name + TEMP_SUFFIX)
-    temp.unlink(missing_ok=True)
-    with open_private(temp) as handle:
-        handle.write(data)
-    os.replace(temp, path)
 
 
 class GzipMemberWriter:
@@ -207,13 +155,20 @@ class GzipMemberWriter:
 
 
 class _IndexWriter:
-    """The sidecar that maps each line of a batch file back to its order."""
+    """The sidecar that maps each line of a batch file back to its order, hashed as written."""
 
-    def __init__(self, handle: IO[str]) -> None:
+    def __init__(self, handle: IO[bytes]) -> None:
         self._handle = handle
+        self._md5 = hashlib.md5(usedforsecurity=False)
         # Quoting keeps a tab or newline inside a reference from breaking the columns.
-        self._writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        self._writer = csv.writer(self, delimiter="\t", lineterminator="\n")
         self._writer.writerow(INDEX_HEADER)
+
+    def write(self, text: str) -> None:
+        """The csv writer's sink: UTF-8 bytes to the file and to the MD5."""
+        data = text.encode("utf-8")
+        self._md5.update(data)
+        self._handle.write(data)
 
     def add(self, records: Sequence[BatchRecord]) -> None:
         self._writer.writerows(
@@ -222,8 +177,14 @@ class _IndexWriter:
             for record in records
         )
 
-    def close(self) -> None:
-        self._handle.close()
+    def md5(self) -> str:
+        return self._md5.hexdigest()
+
+
+def _close_durably(handle: IO[bytes]) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+    handle.close()
 
 
 class _OpenBatchFile:
@@ -237,8 +198,10 @@ class _OpenBatchFile:
         self.index_path = out_dir / index_file_name(number)
         self._temp = self.path.with_name(self.path.name + TEMP_SUFFIX)
         self._index_temp = self.index_path.with_name(self.index_path.name + TEMP_SUFFIX)
-        self._handle = open_private(self._temp)
-        self._index_handle = open_private_text(self._index_temp)
+        self._temp.unlink(missing_ok=True)
+        self._index_temp.unlink(missing_ok=True)
+        self._handle = create_private(self._temp)
+        self._index_handle = create_private(self._index_temp)
         self._gzip = GzipMemberWriter(self._handle)
         self._index = _IndexWriter(self._index_handle)
         self.records = 0
@@ -281,8 +244,8 @@ class _OpenBatchFile:
 
     def close(self) -> BatchFileInfo:
         size, md5 = self._gzip.finish()
-        self._index.close()
-        self._handle.close()
+        _close_durably(self._index_handle)
+        _close_durably(self._handle)
         if size > self.max_bytes:
             # The bound above is an argued, not a proven, one: never let a file over the limit out.
             raise LoaderError(
@@ -297,6 +260,7 @@ class _OpenBatchFile:
             records=self.records,
             bytes=size,
             md5=md5,
+            index_md5=self._index.md5(),
             first_reference_id=self._first.reference_id,
             last_reference_id=self._last.reference_id,
             first_seq=self._first.seq,
@@ -308,22 +272,6 @@ class _OpenBatchFile:
             handle.close()
         self._temp.unlink(missing_ok=True)
         self._index_temp.unlink(missing_ok=True)
-
-
-def prepare_out_dir(out_dir: Path) -> None:
-    """Create the folder (0700) and remove the files of a previous export in it."""
-    out_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    for path in out_dir.iterdir():
-        name = path.name
-        is_batch = name.startswith(BATCH_PREFIX) and (
-            name.endswith(BATCH_SUFFIX)
-            or name.endswith(INDEX_SUFFIX)
-            or name.endswith(BATCH_SUFFIX + TEMP_SUFFIX)
-            or name.endswith(INDEX_SUFFIX + TEMP_SUFFIX)
-        )
-        is_manifest = name in (MANIFEST_NAME, MANIFEST_NAME + TEMP_SUFFIX)
-        if (is_batch or is_manifest) and path.is_file():
-            path.unlink()
 
 
 def encode_line(record: BatchRecord) -> bytes:
@@ -340,17 +288,32 @@ def write_batch_files(
     out_dir: Path,
     max_bytes: int = MAX_BATCH_BYTES,
     on_records: Callable[[int], None] | None = None,
+    *,
+    archive_previous: bool = False,
+    wait: bool = False,
 ) -> ExportResult:
     """Write the records (in the order given) into batch files, their indexes and the manifest.
 
-    `on_records(n)` is called after each chunk with how many records it held.
+    Holds the folder's lock (waiting for it with `wait`). A folder that was
+    shipped is refused unless `archive_previous`. `on_records(n)` is called
+    after each chunk with how many records it held.
     """
     if not MIN_BATCH_BYTES <= max_bytes <= MAX_BATCH_BYTES:
         raise LoaderError(f"max bytes must be between {MIN_BATCH_BYTES} and {MAX_BATCH_BYTES}")
+    folder = BatchFolder(out_dir)
     try:
-        return _write_batch_files(chunks, out_dir, max_bytes, on_records)
+        with folder.locked("export", wait=wait):
+            archived = folder.prepare_export(archive_previous=archive_previous)
+            try:
+                result = _write_batch_files(chunks, folder, max_bytes, on_records)
+            except BaseException:
+                folder.discard_export()
+                raise
     except OSError as exc:
-        raise LoaderError(f"cannot write batch files in {out_dir}: {exc.strerror}") from None
+        raise LoaderError(f"cannot write batch files in {out_dir}: "
+                          f"{exc.strerror or type(exc).__name__}") from None
+    result.archived = archived
+    return result
 
 
 class _BatchWriter:
@@ -418,12 +381,11 @@ class _BatchWriter:
 
 def _write_batch_files(
     chunks: Iterable[Sequence[BatchRecord]],
-    out_dir: Path,
+    folder: BatchFolder,
     max_bytes: int,
     on_records: Callable[[int], None] | None,
 ) -> ExportResult:
-    prepare_out_dir(out_dir)
-    writer = _BatchWriter(out_dir, max_bytes)
+    writer = _BatchWriter(folder.path, max_bytes)
     try:
         for chunk in chunks:
             writer.add(chunk)
@@ -432,6 +394,5 @@ def _write_batch_files(
         result = writer.close()
     finally:
         writer.abandon()
-    manifest = json.dumps(result.manifest(), indent=2, ensure_ascii=False) + "\n"
-    write_private_atomically(out_dir / MANIFEST_NAME, manifest.encode("utf-8"))
+    folder.write_manifest(result.manifest())
     return result

@@ -6,26 +6,33 @@ The commands parse options and print; the work lives in the other modules.
 from __future__ import annotations
 
 import sys
+import traceback
 
 import click
 
 from cdp_loader import __version__
 from cdp_loader.commands import COMMANDS
-from cdp_loader.errors import EXIT_USAGE
+from cdp_loader.errors import EXIT_INTERNAL, EXIT_STATUS_HELP
+from cdp_loader.interrupts import EXIT_SIGINT, stop_on_signals
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=EXIT_STATUS_HELP)
 @click.version_option(__version__, prog_name="cdp-loader")
-def cli() -> None:
+@click.option("--debug", is_flag=True,
+              help="On an internal error, print the traceback (it may show local values).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """Export a dbt-built CDP order mart to batch files and ship them to Sitecore CDP.
 
     \b
     Typical run:
         dbt build --profiles-dir profiles
         cdp-loader export --out batches/
-        cdp-loader validate batches/*.json.gz
+        cdp-loader validate batches/
         cdp-loader ship batches/
     """
+    ctx.obj = {"debug": debug}
 
 
 for command in COMMANDS:
@@ -33,15 +40,27 @@ for command in COMMANDS:
 
 
 def main() -> None:
-    """Entry point: never let a traceback (which could carry a secret) reach the user."""
+    """Entry point: signals become exit 130/143, and no traceback (which could carry a
+    secret) reaches the user unless asked for with --debug."""
+    debug = "--debug" in sys.argv[1:sys.argv.index("--")] if "--" in sys.argv \
+        else "--debug" in sys.argv[1:]
     try:
-        cli.main(standalone_mode=True)
-    except SystemExit:
-        raise
+        with stop_on_signals():
+            # Not standalone: click would turn a Ctrl-C into "Aborted!" and exit 1.
+            status = cli.main(standalone_mode=False)
+    except click.ClickException as exc:  # LoaderError and Interrupted among them
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("cdp-loader: aborted", err=True)
+        sys.exit(EXIT_SIGINT)
     except Exception as exc:
-        click.echo(f"cdp-loader: unexpected {type(exc).__name__}; rerun with a smaller case "
-                   "and report it", err=True)
-        sys.exit(EXIT_USAGE)
+        if debug:
+            traceback.print_exc()
+        click.echo(f"cdp-loader: internal error ({type(exc).__name__}); rerun with "
+                   "`cdp-loader --debug ...` for the traceback and report it", err=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Errors the loader reports as one line on stderr, with a meaningful exit code."""
+"""Errors the loader reports as one line on stderr, and the exit statuses of every command."""
 
 from __future__ import annotations
 
@@ -7,6 +7,17 @@ import click
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+# 130 and 143 (interrupted) live in `interrupts`, beside the signals they stand for.
+
+EXIT_STATUS_HELP = """\b
+Exit status (every command):
+  0    everything asked for succeeded
+  1    records were rejected, a batch ended in error, or validation found problems
+  2    usage, configuration or connection failure (nothing half-done is claimed)
+  3    internal error: a bug; rerun with `cdp-loader --debug ...` for the traceback
+  130  interrupted by SIGINT (Ctrl-C); run the same command again to resume
+  143  interrupted by SIGTERM; run the same command again to resume"""
 
 
 class LoaderError(click.ClickException):

@@ -35,10 +35,9 @@ from typing import Any
 
 import duckdb
 
+from cdp_loader.batch_folder import BatchFileInfo, BatchFolder
 from cdp_loader.errors import LoaderError
-from cdp_loader.ledger import TERMINAL_STATES, Ledger
 from cdp_loader.records import connect_warehouse
-from cdp_loader.shipper import REJECTS_NAME, ManifestFile, read_manifest
 
 SHIPPED_ORDERS = "cdp.cdp_shipped_orders"
 DELTA_SUMMARY = "cdp.cdp_delta_summary"
@@ -126,21 +125,24 @@ def record_shipped_state(batch_dir: Path, database: Path) -> StateCounts:
     Idempotent: a record already present (same batch_ref and record_ref) is not
     added again. Opens the warehouse read-write for this step only.
     """
-    batch_dir = Path(batch_dir)
-    manifest = read_manifest(batch_dir)
-    entries = Ledger.load(batch_dir).files()
-    finished = [(item, entries[item.file]) for item in manifest
-                if (entries.get(item.file) or {}).get("state") in TERMINAL_STATES]
-    not_final = len(manifest) - len(finished)
+    folder = BatchFolder(batch_dir)
+    manifest = folder.manifest()
+    ledger = folder.ledger()
+    entries = ledger.files()
+    # Only the bytes CDP took: an entry about other bytes than the manifest names is not it.
+    finished = [(item, entries[item.file]) for item in manifest.files if ledger.finished(item)]
+    not_final = len(manifest.files) - len(finished)
     if not finished:
         return StateCounts(files_not_final=not_final)
     with connect_warehouse(database, read_only=False) as connection:
         _check_table(connection, database)
+        for item, entry in finished:
+            _check_index_is_the_shipped_one(folder, item, entry)
         connection.execute("begin transaction")
         try:
-            _stage_finished_files(connection, batch_dir, finished)
+            _stage_finished_files(connection, folder, finished)
             _stage_records(connection)
-            _stage_rejects(connection, batch_dir / REJECTS_NAME)
+            _stage_rejects(connection, folder.rejects_path)
             counts = _insert_new_rows(connection, len(finished), not_final)
             connection.execute("commit")
         except BaseException:
@@ -158,18 +160,27 @@ def _check_table(connection: duckdb.DuckDBPyConnection, database: Path) -> None:
         raise LoaderError(f"{database} has no table {SHIPPED_ORDERS}; {BUILD_FIRST}")
 
 
-def _stage_finished_files(connection: duckdb.DuckDBPyConnection, batch_dir: Path,
-                          finished: list[tuple[ManifestFile, dict[str, Any]]]) -> None:
+def _check_index_is_the_shipped_one(folder: BatchFolder, item: BatchFileInfo,
+                                    entry: dict[str, Any]) -> None:
+    """The rows come from the index: it must be the one of the bytes that were shipped."""
+    if not folder.index_path(item).is_file():
+        raise LoaderError(f"index {item.index} of {folder.path} is missing; the shipped "
+                          "state cannot be recorded without it")
+    checksum = folder.index_md5(item)
+    if entry.get("index_md5") and entry["index_md5"] != checksum:
+        raise LoaderError(f"index {item.index} of {folder.path} is not the one of the "
+                          "shipped batch; the shipped state cannot be recorded from it")
+
+
+def _stage_finished_files(connection: duckdb.DuckDBPyConnection, folder: BatchFolder,
+                          finished: list[tuple[BatchFileInfo, dict[str, Any]]]) -> None:
     """temp table finished_files: one row per file whose batch reached a final status."""
     connection.execute(
         "create temp table finished_files (batch_file varchar, index_path varchar, "
         "batch_ref varchar, state varchar, finished_at varchar, deletes_already_absent bigint)")
     rows = []
     for item, entry in finished:
-        index_path = batch_dir / item.index
-        if not index_path.is_file():
-            raise LoaderError(f"index {item.index} of {batch_dir} is missing; the shipped "
-                              "state cannot be recorded without it")
+        index_path = folder.index_path(item)
         rows.append((item.file, str(index_path.resolve()), entry.get("batchRef"),
                      entry["state"], entry.get("finished_at") or entry.get("updated_at"),
                      int(entry.get("deletes_already_absent") or 0)))

@@ -1,11 +1,11 @@
 """Ship a batch folder written by `cdp-loader export` through the Batch API, resumably.
 
-Per file of `manifest.json`, in order, unless its ledger entry is terminal:
-verify it against the manifest, allocate a batch, upload, poll to a final
-status, and on `error` read the error log and write each failed record to
-`DIR/rejects.ndjson`, named by referenceId and order_id (from the file's
-index sidecar). A `404` on a delete means the order was already absent: done,
-counted apart, not a failure.
+Per file of `manifest.json`, in order, unless the ledger says that these very
+bytes reached a final status: verify it against the manifest, allocate a
+batch, upload, poll to a final status, and on `error` read the error log and
+write each failed record to `DIR/rejects.ndjson`, named by referenceId and
+order_id (from the file's index sidecar). A `404` on a delete means the order
+was already absent: done, counted apart, not a failure.
 
 Rejected-record messages: CDP's message can echo values of the record (names,
 emails). `rejects.ndjson` keeps a message only when it is one of the fixed
@@ -21,10 +21,7 @@ alone (all earlier files finished first, later files start after it ends).
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
-import threading
 import time
 import uuid
 from collections import Counter
@@ -41,17 +38,19 @@ from cdp_loader.api_client import (
     FileDigest,
     LogEntry,
 )
-from cdp_loader.errors import EXIT_OK, EXIT_REJECTED, LoaderError
-from cdp_loader.ledger import (
+from cdp_loader.batch_folder import (
     TERMINAL_STATES,
+    BatchFileInfo,
+    BatchFolder,
     Ledger,
+    Manifest,
+    entry_matches,
     new_entry,
     utc_now,
-    write_private_atomically,
 )
+from cdp_loader.errors import EXIT_OK, EXIT_REJECTED, LoaderError
+from cdp_loader.interrupts import raise_if_stopped
 
-MANIFEST_NAME = "manifest.json"
-REJECTS_NAME = "rejects.ndjson"
 MAX_NEW_BATCHES_PER_RUN = 5
 DOCUMENTED_MESSAGES = frozenset(message.lower() for message in (
     "Validation error",
@@ -66,29 +65,9 @@ WITHHELD_MESSAGE = "(withheld: not a documented CDP message, it may echo record 
 # Statuses after which the batchRef cannot succeed any more and a new one is needed.
 DEAD_BATCH_STATUSES = frozenset({"corrupted", "expired"})
 FINAL_BATCH_STATUSES = frozenset({"success", "error"}) | DEAD_BATCH_STATUSES
+ALREADY_ABSENT_CODE = "404"
 
 Progress = Callable[[str, str], None]
-
-
-@dataclass(frozen=True)
-class ManifestFile:
-    """One file listed in manifest.json."""
-
-    file: str
-    index: str
-    records: int
-    bytes: int
-    md5: str
-
-
-@dataclass(frozen=True)
-class IndexRow:
-    """One line of a batch file, as its index sidecar names it."""
-
-    ref: str
-    order_id: int | str | None
-    reference_id: str
-    mode: str
 
 
 @dataclass
@@ -106,6 +85,8 @@ class ShipReport:
     deletes_already_absent: int = 0
     elapsed_seconds: float = 0.0
     per_file: list[dict[str, Any]] = field(default_factory=list)
+    # The rejected records of the files' final batches, as rejects.ndjson has them.
+    rejects: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
@@ -126,62 +107,11 @@ class ShipReport:
             "rejected_by_code": dict(sorted(self.rejected_by_code.items())),
             "deletes_already_absent": self.deletes_already_absent,
             "elapsed_seconds": round(self.elapsed_seconds, 3), "exit_code": self.exit_code,
-            "per_file": self.per_file,
+            "per_file": self.per_file, "rejects": self.rejects,
         }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=1)
-
-
-def read_manifest(directory: Path) -> list[ManifestFile]:
-    """The files of `DIR/manifest.json`, in shipping order."""
-    path = directory / MANIFEST_NAME
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LoaderError(f"{directory} has no {MANIFEST_NAME}; run `cdp-loader export` "
-                          "first") from None
-    except (OSError, ValueError):
-        raise LoaderError(f"{path} is unreadable") from None
-    try:
-        if data["format"] != 1:
-            raise LoaderError(f"{path} has an unknown format {data['format']!r}")
-        files = [ManifestFile(file=item["file"], index=item["index"],
-                              records=int(item["records"]), bytes=int(item["bytes"]),
-                              md5=str(item["md5"]).lower()) for item in data["files"]]
-    except (KeyError, TypeError, ValueError):
-        raise LoaderError(f"{path} lacks a required field") from None
-    for item in files:
-        for name in (item.file, item.index):
-            if Path(name).name != name or name in {"", ".", ".."}:
-                raise LoaderError(f"{path} names a file outside the folder")
-    return files
-
-
-def read_index(path: Path) -> dict[str, IndexRow]:
-    """ref -> IndexRow from a batch file's sidecar index (TSV with a header)."""
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = csv.DictReader(handle, delimiter="\t")
-            return {row["ref"]: IndexRow(row["ref"], _order_id(row["order_id"]),
-                                         row["reference_id"], row["mode"]) for row in rows}
-    except FileNotFoundError:
-        raise LoaderError(f"index {path.name} is missing") from None
-    except (KeyError, TypeError):
-        raise LoaderError(f"index {path.name} lacks a column of ref, order_id, "
-                          "reference_id, mode") from None
-
-
-def _order_id(text: str | None) -> int | str | None:
-    """The warehouse's order_id: an integer when it reads as one, as the mart has it."""
-    if not text:
-        return None
-    return int(text) if text.isdigit() else text
-
-
-def index_has_deletes(path: Path) -> bool:
-    """True when a batch file holds at least one delete record."""
-    return any(row.mode == "delete" for row in read_index(path).values())
 
 
 def safe_message(message: str) -> str:
@@ -214,28 +144,32 @@ def _public_status(document: dict[str, Any]) -> dict[str, Any]:
 class _Shipper:
     """The state machine of spec §2 for every file of one folder."""
 
-    def __init__(self, directory: Path, client: BatchApiClient, ledger: Ledger, *,
+    def __init__(self, folder: BatchFolder, client: BatchApiClient, ledger: Ledger, *,
                  poll_interval: float, poll_cap: float, progress: Progress | None) -> None:
-        self.directory = directory
+        self.folder = folder
         self.client = client
         self.ledger = ledger
         self.poll_interval = poll_interval
         self.poll_cap = poll_cap
         self.progress = progress or (lambda _file, _message: None)
-        self._rejects_lock = threading.Lock()
 
     # --- one file ---------------------------------------------------------------------
 
-    def ship_file(self, item: ManifestFile) -> None:
-        """Drive one file from whatever its ledger says to a terminal state."""
-        entry = self.ledger.entry(item.file)
-        if entry is not None and entry["state"] in TERMINAL_STATES:
+    def ship_file(self, item: BatchFileInfo) -> None:
+        """Drive one file from whatever its ledger says to a terminal state.
+
+        The bytes are checked first: a finished entry counts only for the bytes
+        it shipped, and the manifest must name the bytes on disk.
+        """
+        body = self.folder.read_verified(item)
+        self.ledger.begin(item, self.folder.index_md5(item))
+        if self.ledger.finished(item):
             return
-        body = self._read_verified(item, entry)
         digest = FileDigest.of(body)
         allocation: Allocation | None = None  # the upload URL lives only in memory
         new_batches = 0
         while True:
+            raise_if_stopped()
             entry = self.ledger.entry(item.file)
             assert entry is not None
             state, batch_ref = entry["state"], entry["batchRef"]
@@ -258,24 +192,7 @@ class _Shipper:
             else:  # uploading / uploaded: the server may hold the file; ask it first
                 allocation = self._follow(item, entry, digest, allocation)
 
-    def _read_verified(self, item: ManifestFile, entry: dict[str, Any] | None) -> bytes:
-        path = self.directory / item.file
-        try:
-            body = path.read_bytes()
-        except FileNotFoundError:
-            raise LoaderError(f"{item.file} is listed in {MANIFEST_NAME} but missing") from None
-        checksum = hashlib.md5(body).hexdigest()
-        if len(body) != item.bytes or checksum != item.md5:
-            raise LoaderError(f"{item.file} changed since export (size or MD5 differs from "
-                              f"{MANIFEST_NAME}); export again to a new folder")
-        if entry is None:
-            self.ledger.add(new_entry(item.file, item.records, checksum, len(body)))
-        elif entry["checksum"] != checksum:
-            raise LoaderError(f"{item.file} differs from the file this ledger started "
-                              "shipping; export again to a new folder")
-        return body
-
-    def _allocate(self, item: ManifestFile, digest: FileDigest) -> Allocation:
+    def _allocate(self, item: BatchFileInfo, digest: FileDigest) -> Allocation:
         batch_ref = str(uuid.uuid4())
         self.ledger.start_batch(item.file, batch_ref)
         allocation = self.client.allocate(batch_ref, digest)
@@ -284,7 +201,7 @@ class _Shipper:
         self.progress(item.file, f"allocated batch {batch_ref}")
         return allocation
 
-    def _upload(self, item: ManifestFile, body: bytes, digest: FileDigest,
+    def _upload(self, item: BatchFileInfo, body: bytes, digest: FileDigest,
                 allocation: Allocation) -> None:
         self.ledger.update(item.file, state="uploading")
         try:
@@ -300,7 +217,7 @@ class _Shipper:
         self.ledger.update(item.file, state="uploaded", uploaded_at=utc_now())
         self.progress(item.file, f"uploaded {item.records} records")
 
-    def _follow(self, item: ManifestFile, entry: dict[str, Any], digest: FileDigest,
+    def _follow(self, item: BatchFileInfo, entry: dict[str, Any], digest: FileDigest,
                 allocation: Allocation | None) -> Allocation | None:
         """Ask the server about an uploaded (or maybe uploaded) batch and act on its answer."""
         batch_ref = entry["batchRef"]
@@ -325,7 +242,7 @@ class _Shipper:
         self._finish(item, batch_ref, document)
         return allocation
 
-    def _resume_upload(self, item: ManifestFile, batch_ref: str, digest: FileDigest,
+    def _resume_upload(self, item: BatchFileInfo, batch_ref: str, digest: FileDigest,
                        allocation: Allocation | None) -> Allocation | None:
         if allocation is None or allocation.batch_ref != batch_ref:
             try:
@@ -340,7 +257,7 @@ class _Shipper:
                            location_expiry=allocation.location_expiry)
         return allocation
 
-    def _poll(self, item: ManifestFile, batch_ref: str, document: dict[str, Any]
+    def _poll(self, item: BatchFileInfo, batch_ref: str, document: dict[str, Any]
               ) -> dict[str, Any]:
         interval = self.poll_interval
         last_code = ""
@@ -353,7 +270,7 @@ class _Shipper:
             document = self.client.status(batch_ref)
         return document
 
-    def _finish(self, item: ManifestFile, batch_ref: str, document: dict[str, Any]) -> None:
+    def _finish(self, item: BatchFileInfo, batch_ref: str, document: dict[str, Any]) -> None:
         code = _status_code(document)
         status = _public_status(document)
         if code == "success":
@@ -373,16 +290,16 @@ class _Shipper:
         self.progress(item.file, f"batch {batch_ref} error ({detail}, "
                                  f"{absent} deletes already absent)")
 
-    def _classify(self, item: ManifestFile, batch_ref: str, entries: list[LogEntry]
+    def _classify(self, item: BatchFileInfo, batch_ref: str, entries: list[LogEntry]
                   ) -> tuple[list[dict[str, Any]], int]:
         """Rejected records (as rejects.ndjson lines) and the count of already-absent deletes."""
-        index = read_index(self.directory / item.index)
+        index = self.folder.read_index(item)
         rejects, absent = [], 0
         for entry in entries:
             if entry.is_success:
                 continue
             row = index.get(entry.ref or "")
-            if row is not None and row.mode == "delete" and entry.code == 404:
+            if row is not None and row.mode == "delete" and entry.code == ALREADY_ABSENT_CODE:
                 absent += 1
                 continue
             rejects.append({
@@ -395,18 +312,8 @@ class _Shipper:
         return rejects, absent
 
     def _write_rejects(self, file: str, batch_ref: str, rejects: list[dict[str, Any]]) -> None:
-        """Replace this file's lines in rejects.ndjson, so a rerun never duplicates them."""
-        path = self.directory / REJECTS_NAME
-        with self._rejects_lock:
-            kept = []
-            if path.exists():
-                kept = [line for line in path.read_text(encoding="utf-8").splitlines()
-                        if line.strip() and json.loads(line).get("file") != file]
-            if not rejects and not path.exists():
-                return
-            lines = kept + [json.dumps(reject, ensure_ascii=False) for reject in rejects]
-            text = "".join(f"{line}\n" for line in lines)
-            write_private_atomically(path, text.encode("utf-8"))
+        del batch_ref  # each line names its batchRef; a file's lines are replaced whole
+        self.folder.write_rejects(file, rejects)
 
 
 def ship_directory(directory: Path | str, client: BatchApiClient, *, concurrency: int = 1,
@@ -414,29 +321,36 @@ def ship_directory(directory: Path | str, client: BatchApiClient, *, concurrency
                    progress: Progress | None = None) -> ShipReport:
     """Ship every not-yet-final file of `directory`; the overall deadline is `client.deadline`.
 
-    Raises LoaderError on configuration or connection failures (the ledger keeps
-    what was done, so a rerun resumes); returns the report otherwise.
+    Holds the folder's lock while it ships (a held lock is a FolderLocked
+    naming its holder). Raises LoaderError on configuration or connection
+    failures (the ledger keeps what was done, so a rerun resumes); returns the
+    report otherwise.
     """
     started = time.monotonic()
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise LoaderError(f"{directory} is not a folder")
+    folder = BatchFolder(directory)
+    if not folder.path.is_dir():
+        raise LoaderError(f"{folder.path} is not a folder")
     if concurrency < 1:
         raise LoaderError("--concurrency must be at least 1")
-    manifest = read_manifest(directory)
-    ledger = Ledger.load(directory)
-    shipper = _Shipper(directory, client, ledger, poll_interval=poll_interval,
+    with folder.locked("ship"):
+        return _ship(folder, client, concurrency, poll_interval, poll_cap, progress, started)
+
+
+def _ship(folder: BatchFolder, client: BatchApiClient, concurrency: int, poll_interval: float,
+          poll_cap: float, progress: Progress | None, started: float) -> ShipReport:
+    manifest = folder.manifest()
+    ledger = folder.ledger()
+    shipper = _Shipper(folder, client, ledger, poll_interval=poll_interval,
                        poll_cap=poll_cap, progress=progress)
     if concurrency == 1:
-        for item in manifest:
+        for item in manifest.files:
             shipper.ship_file(item)
     else:
-        _ship_concurrently(shipper, manifest, directory, concurrency)
-    return build_report(directory, manifest, ledger, time.monotonic() - started)
+        _ship_concurrently(shipper, manifest, concurrency)
+    return build_report(folder, manifest, ledger, time.monotonic() - started)
 
 
-def _ship_concurrently(shipper: _Shipper, manifest: list[ManifestFile], directory: Path,
-                       concurrency: int) -> None:
+def _ship_concurrently(shipper: _Shipper, manifest: Manifest, concurrency: int) -> None:
     """Up to `concurrency` files in flight, started in order; files with deletes ship alone."""
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         running: list[Future[None]] = []
@@ -453,29 +367,37 @@ def _ship_concurrently(shipper: _Shipper, manifest: list[ManifestFile], director
                     return
                 wait(running, return_when=FIRST_COMPLETED)
 
-        for item in manifest:
-            entry = shipper.ledger.entry(item.file)
-            if entry is not None and entry["state"] in TERMINAL_STATES:
-                continue
-            alone = index_has_deletes(directory / item.index)
-            settle(0 if alone else concurrency - 1)
-            running.append(pool.submit(shipper.ship_file, item))
-            if alone:
-                settle(0)
-        settle(0)
+        try:
+            for item in manifest.files:
+                if shipper.ledger.finished(item):
+                    continue
+                alone = shipper.folder.has_deletes(item)
+                settle(0 if alone else concurrency - 1)
+                running.append(pool.submit(shipper.ship_file, item))
+                if alone:
+                    settle(0)
+            settle(0)
+        except BaseException:
+            for future in running:
+                future.cancel()
+            raise
 
 
-def build_report(directory: Path, manifest: list[ManifestFile], ledger: Ledger,
+def build_report(folder: BatchFolder, manifest: Manifest, ledger: Ledger,
                  elapsed: float) -> ShipReport:
-    """Summarise the ledger entries of the manifest's files."""
-    report = ShipReport(directory=str(directory), elapsed_seconds=elapsed)
+    """Summarise the ledger entries of the manifest's files (entries about other bytes
+    count as not shipped)."""
+    report = ShipReport(directory=str(folder.path), elapsed_seconds=elapsed)
     entries = ledger.files()
     by_code: Counter[str] = Counter()
-    for item in manifest:
+    final_batches: dict[str, str] = {}
+    for item in manifest.files:
         report.files += 1
         report.records += item.records
         report.bytes += item.bytes
-        entry = entries.get(item.file) or new_entry(item.file, item.records, item.md5, item.bytes)
+        entry = entries.get(item.file)
+        if entry is None or not entry_matches(entry, item):
+            entry = new_entry(item, item.index_md5 or "")
         state = entry["state"]
         rejected = int(entry.get("rejected") or 0)
         failed = state == "error" and (rejected > 0 or entry.get("log_missing"))
@@ -485,6 +407,8 @@ def build_report(directory: Path, manifest: list[ManifestFile], ledger: Ledger,
             report.files_errored += 1
         else:
             report.files_pending += 1
+        if state in ("success", "error") and entry.get("batchRef"):
+            final_batches[item.file] = entry["batchRef"]
         by_code.update({code: int(n) for code, n in (entry.get("rejected_by_code") or {}).items()})
         report.deletes_already_absent += int(entry.get("deletes_already_absent") or 0)
         report.per_file.append({
@@ -494,4 +418,7 @@ def build_report(directory: Path, manifest: list[ManifestFile], ledger: Ledger,
             "updated_at": entry.get("updated_at"),
         })
     report.rejected_by_code = dict(by_code)
+    report.rejects = [line for line in folder.read_rejects()
+                      if final_batches.get(line.get("file")) == line.get("batchRef")]
     return report
+

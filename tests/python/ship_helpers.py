@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -12,6 +15,7 @@ from typing import Any
 
 from cdp_loader.batch_files import write_batch_files
 from cdp_loader.records import BatchRecord
+from cdp_loader.sandbox import Sandbox
 
 CLIENT_KEY = "ck-test-4711-key"
 API_TOKEN = "tok-SECRET-test-9f8e7d6c"
@@ -96,3 +100,21 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0) 
 def file_states(directory: Path) -> dict[str, str]:
     ledger = read_ledger(directory) or {"files": {}}
     return {name: entry["state"] for name, entry in ledger["files"].items()}
+
+
+def ship_env(sandbox: Sandbox, tmp_path: Path) -> dict[str, str]:
+    """The environment of a `cdp-loader` child process that ships to the sandbox."""
+    return {**os.environ, "CDP_BASE_URL": sandbox.base_url, "CDP_CLIENT_KEY": CLIENT_KEY,
+            "CDP_API_TOKEN": API_TOKEN, "CDP_LOADER_STATE_DIR": str(tmp_path / "state")}
+
+
+def start_ship(folder: Path, env: dict[str, str], *options: str) -> subprocess.Popen[bytes]:
+    """`cdp-loader ship FOLDER` as a real child process.
+
+    The timeout is long: a test parks the child with `Retry-After: 60`, and the
+    child must still be parked when the test acts on it.
+    """
+    return subprocess.Popen(
+        [sys.executable, "-m", "cdp_loader.cli", "ship", str(folder), "--poll-interval", "0.02",
+         "--no-progress", "--timeout", "600", *options],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -21,14 +21,13 @@ from click.testing import CliRunner
 from cdp_loader.api_client import BatchApiClient, Deadline
 from cdp_loader.batch_files import write_batch_files
 from cdp_loader.cli import cli
-from cdp_loader.commands.ship import record_state_after_ship
 from cdp_loader.errors import LoaderError
+from cdp_loader.pipeline import ship_and_record
 from cdp_loader.records import iter_record_chunks
 from cdp_loader.sample_warehouse import generate
 from cdp_loader.sandbox import Sandbox
 from cdp_loader.settings import Credentials
 from cdp_loader.shipped_state import StateCounts, record_shipped_state
-from cdp_loader.shipper import ship_directory
 from daily_helpers import (
     LiftableRejections,
     add_order_attribute,
@@ -238,6 +237,7 @@ def test_recording_needs_the_table_that_dbt_creates(unbuilt_warehouse, tmp_path)
                                 "records": 1, "bytes": 1, "md5": "0" * 32}]}))
     (folder / "ledger.json").write_text(json.dumps({"format": 1, "updated_at": None, "files": {
         "batch-00001.json.gz": {"file": "batch-00001.json.gz", "state": "success",
+                                "checksum": "0" * 32, "size": 1,
                                 "batchRef": "b", "finished_at": "2030-01-01T00:00:00.000Z"}}}))
     with pytest.raises(LoaderError, match=r"has no table cdp\.cdp_shipped_orders; run `dbt build"):
         record_shipped_state(folder, unbuilt_warehouse)
@@ -274,18 +274,20 @@ def test_a_ship_stopped_half_way_records_the_finished_batch_and_the_resume_the_r
     with Sandbox() as sandbox:
         client = BatchApiClient(sandbox.base_url, Credentials(sandbox.client_key,
                                 sandbox.api_token), deadline=Deadline(600), backoff_base=0.05)
-        with pytest.raises(_Interrupted), record_state_after_ship(folder, database) as first:
-            ship_directory(folder, client, poll_interval=0.05,
-                           progress=_interrupt_after_first_batch)
-        with record_state_after_ship(folder, database) as resumed:
-            ship_directory(folder, client, poll_interval=0.05)
+        with pytest.raises(_Interrupted):
+            ship_and_record(folder, client, database=database, poll_interval=0.05,
+                            progress=_interrupt_after_first_batch)
+        with duckdb.connect(str(database), read_only=True) as connection:
+            first = connection.execute(
+                "select batch_file, outcome, count(*) from cdp.cdp_shipped_orders "
+                "group by all").fetchall()
+        resumed = ship_and_record(folder, client, database=database, poll_interval=0.05)
         received = sandbox.received()
     deletes, inserts = (info.records for info in exported.files)
     # The sandbox started empty: every delete was already absent.
-    assert first.counts == StateCounts(files=1, files_not_final=1, recorded=deletes,
-                                       already_absent=deletes)
-    assert resumed.counts == StateCounts(files=2, recorded=inserts, already_recorded=deletes,
-                                         succeeded=inserts)
+    assert first == [("batch-00001.json.gz", "already_absent", deletes)]
+    assert resumed.state == StateCounts(files=2, recorded=inserts, already_recorded=deletes,
+                                        succeeded=inserts)
     assert len(received) == deletes + inserts
     with duckdb.connect(str(database), read_only=True) as connection:
         rows = connection.execute(

@@ -96,7 +96,7 @@ def test_export_writes_the_records_as_exact_gzip_ndjson(
         assert raw_deflate_lines(batch) == [line + "\n" for line in part]
         assert [batch.read_bytes()] == alone_in_files([line + "\n" for line in part])
     assert sorted(p.name for p in out.iterdir()) == [
-        "batch-00001.index.tsv", "batch-00001.json.gz",
+        ".lock", "batch-00001.index.tsv", "batch-00001.json.gz",
         "batch-00002.index.tsv", "batch-00002.json.gz", "manifest.json",
     ]
 
@@ -180,7 +180,7 @@ def test_manifest_names_each_file_with_counts_and_md5(
     out = tmp_path / "out"
     run_export("--out", str(out), "--database", str(database), "--max-bytes", "8000")
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["format"] == 1
+    assert manifest["format"] == 2
     assert manifest["max_bytes"] == 8000
     seq = 1
     for number, entry in enumerate(manifest["files"], start=1):
@@ -190,6 +190,8 @@ def test_manifest_names_each_file_with_counts_and_md5(
         assert entry["index"] == f"batch-{number:05d}.index.tsv"
         assert entry["md5"] == hashlib.md5(data).hexdigest()
         assert entry["bytes"] == len(data)
+        index = (out / entry["index"]).read_bytes()
+        assert entry["index_md5"] == hashlib.md5(index).hexdigest()
         assert entry["records"] == len(chunk)
         assert entry["first_seq"] == seq
         assert entry["last_seq"] == seq + len(chunk) - 1
@@ -217,7 +219,7 @@ def test_index_sidecar_maps_each_line_to_its_order(
     assert "@" not in "".join(deletes + inserts)
 
 
-def test_export_replaces_a_previous_export_but_keeps_other_files(
+def test_export_replaces_an_export_never_shipped_but_keeps_other_files(
     warehouse: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
     database, _ = warehouse
@@ -225,11 +227,12 @@ def test_export_replaces_a_previous_export_but_keeps_other_files(
     out.mkdir()
     for stale in ("batch-00007.json.gz", "batch-00007.index.tsv", "manifest.json"):
         (out / stale).write_text("stale")
-    (out / "ledger.json").write_text("{}")
-    run_export("--out", str(out), "--database", str(database))
+    (out / "notes.txt").write_text("mine")
+    result = run_export("--out", str(out), "--database", str(database))
+    assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "batch-00001.index.tsv", "batch-00001.json.gz", "batch-00002.index.tsv",
-        "batch-00002.json.gz", "ledger.json", "manifest.json",
+        ".lock", "batch-00001.index.tsv", "batch-00001.json.gz", "batch-00002.index.tsv",
+        "batch-00002.json.gz", "manifest.json", "notes.txt",
     ]
 
 
@@ -246,7 +249,7 @@ def test_empty_relation_gives_an_empty_manifest(tmp_path: Path) -> None:
     result = run_export("--out", str(tmp_path / "out"), "--database", str(database))
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    assert manifest == {"format": 1, "max_bytes": MAX_BATCH_BYTES, "files": [], "records": 0,
+    assert manifest == {"format": 2, "max_bytes": MAX_BATCH_BYTES, "files": [], "records": 0,
                         "bytes": 0}
 
 
@@ -397,7 +400,9 @@ def test_a_broken_size_bound_can_never_let_an_oversized_file_out(
     monkeypatch.setattr(batch_files, "_BOUND_SLACK", 0)
     with pytest.raises(LoaderError, match=r"internal error: batch-00001.json.gz came out at \d+"):
         write_batch_files([random_records(1, 40)], tmp_path / "out", max_bytes=2000)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []
+    # Nothing of the failed export is left but the (released, empty) lock file.
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".lock"]
+    assert (tmp_path / "out" / ".lock").read_bytes() == b""
 
 
 def test_relation_stored_out_of_order_is_still_exported_by_seq(tmp_path: Path) -> None:

@@ -220,7 +220,7 @@ def test_rejected_records_are_mapped_to_orders_and_exit_1(sandbox: Sandbox,
     lines = (folder / "rejects.ndjson").read_text().splitlines()
     assert [json.loads(line) for line in lines] == [{
         "file": file, "batchRef": batch_ref, "ref": rejected.ref, "reference_id": "ORD-0003",
-        "order_id": rejected.order_id, "mode": "insert", "code": 400,
+        "order_id": rejected.order_id, "mode": "insert", "code": "400",
         "message": "Validation error (details withheld)",
     }]
     assert stat.S_IMODE((folder / "rejects.ndjson").stat().st_mode) == 0o600

@@ -8,9 +8,7 @@ under test, the test sees it there and kills it.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +25,8 @@ from ship_helpers import (
     make_batch_folder,
     manifest_files,
     read_ledger,
+    ship_env,
+    start_ship,
     wait_until,
 )
 
@@ -39,18 +39,6 @@ def sandbox() -> Iterator[Sandbox]:
     with Sandbox(faults=FaultPlan.parse(""), client_key=CLIENT_KEY,
                  api_token=API_TOKEN) as running:
         yield running
-
-
-def ship_env(sandbox: Sandbox, tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "CDP_BASE_URL": sandbox.base_url, "CDP_CLIENT_KEY": CLIENT_KEY,
-            "CDP_API_TOKEN": API_TOKEN, "CDP_LOADER_STATE_DIR": str(tmp_path / "state")}
-
-
-def start_ship(folder: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "cdp_loader.cli", "ship", str(folder), "--poll-interval", "0.02",
-         "--no-progress", "--timeout", "60"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def kill(process: subprocess.Popen[bytes]) -> None:

@@ -8,18 +8,19 @@ from pathlib import Path
 import click
 
 from cdp_loader.batch_files import MAX_BATCH_BYTES, MIN_BATCH_BYTES, write_batch_files
-from cdp_loader.errors import LoaderError
+from cdp_loader.errors import EXIT_STATUS_HELP, LoaderError
 from cdp_loader.progress import progress
 from cdp_loader.records import ParquetRecords, RecordSource, count_records, iter_record_chunks
 
 
-@click.command("export")
+@click.command("export", epilog=EXIT_STATUS_HELP)
 @click.option(
     "--out",
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the batch files (created 0700; an earlier export in it is replaced).",
+    help="Folder for the batch files (created 0700). An earlier export that was never "
+    "shipped is replaced; one that was shipped is refused (see --archive-previous).",
 )
 @click.option(
     "--database",
@@ -42,10 +43,18 @@ from cdp_loader.records import ParquetRecords, RecordSource, count_records, iter
     show_default=True,
     help="Largest compressed size of one batch file.",
 )
+@click.option(
+    "--archive-previous",
+    is_flag=True,
+    help="If OUT holds an export that was shipped, move it whole (files, manifest, ledger, "
+    "rejects) to OUT/shipped-<UTC time>/ first, instead of refusing.",
+)
+@click.option("--wait", is_flag=True,
+              help="If another process ships or exports OUT, wait for it to end.")
 @click.option("--no-progress", is_flag=True, help="Do not draw a progress bar.")
 def export(
     out_dir: Path, database: Path | None, parquet_glob: str | None, max_bytes: int,
-    no_progress: bool,
+    archive_previous: bool, wait: bool, no_progress: bool,
 ) -> None:
     """Write the batch records of the mart to gzipped NDJSON files in OUT.
 
@@ -53,6 +62,11 @@ def export(
     order (deletes first), none over --max-bytes; each has an index
     batch-NNNNN.index.tsv (ref, order_id, reference_id, mode) and OUT/manifest.json
     lists every file with its record count, size and MD5.
+
+    Two exports never mix: a folder that holds the ledger of a ship is refused
+    (exit 2) unless --archive-previous; a folder being shipped is refused
+    (exit 2, naming the process) unless --wait. An export that fails half-way
+    (a full disk) removes what it wrote.
 
     \b
     Example:
@@ -71,9 +85,12 @@ def export(
     total = count_records(source)
     with progress("Exporting records", total, disabled=no_progress) as advance:
         result = write_batch_files(
-            iter_record_chunks(source), out_dir, max_bytes=max_bytes, on_records=advance
+            iter_record_chunks(source), out_dir, max_bytes=max_bytes, on_records=advance,
+            archive_previous=archive_previous, wait=wait,
         )
     elapsed = time.monotonic() - started
+    if result.archived is not None:
+        click.echo(f"the earlier, shipped export was moved to {result.archived}")
     click.echo(
         f"exported {result.records} records into {len(result.files)} files, "
         f"{result.bytes} bytes, in {elapsed:.1f} s: {out_dir}"

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from cdp_loader.api_client import BatchApiClient, Deadline
-from cdp_loader.errors import LoaderError
+from cdp_loader.commands.rendering import failure_line, reject_lines, summary_line
+from cdp_loader.errors import EXIT_STATUS_HELP, LoaderError
+from cdp_loader.pipeline import DEFAULT_TIMEOUT, ship_and_record
 from cdp_loader.settings import (
     ENV_API_TOKEN,
     ENV_BASE_URL,
@@ -22,12 +22,9 @@ from cdp_loader.settings import (
     Settings,
     resolve_settings,
 )
-from cdp_loader.shipped_state import StateCounts, record_shipped_state
-from cdp_loader.shipper import ShipReport, ship_directory
 
 ENV_STATE_DIR = "CDP_LOADER_STATE_DIR"
 LATEST_SHIP_NAME = "latest-ship"
-DEFAULT_TIMEOUT = 3600.0
 
 
 def api_settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -84,50 +81,7 @@ def latest_ship() -> Path | None:
     return Path(text) if text else None
 
 
-@dataclass
-class RecordedState:
-    """Filled in when the block of `record_state_after_ship` ends."""
-
-    counts: StateCounts = field(default_factory=StateCounts)
-
-
-@contextlib.contextmanager
-def record_state_after_ship(directory: Path, database: Path) -> Iterator[RecordedState]:
-    """Record the shipped state of DIRECTORY in DATABASE once the ship in the block ends.
-
-    Also when the ship stops with an error: the batches that finished are in CDP
-    and the next daily run must know it. The ship's own error then wins; a
-    failure to record is reported on one line beside it.
-    """
-    state = RecordedState()
-    try:
-        yield state
-    except BaseException:
-        try:
-            state.counts = record_shipped_state(directory, database)
-        except LoaderError as exc:
-            click.echo(f"cdp-loader: the shipped state was not recorded either: "
-                       f"{exc.format_message()}", err=True)
-        raise
-    try:
-        state.counts = record_shipped_state(directory, database)
-    except LoaderError as exc:
-        raise LoaderError(f"the batches were shipped, but the shipped state was not recorded: "
-                          f"{exc.format_message()}; run `cdp-loader ship {directory} "
-                          f"--database {database}` to record it") from None
-
-
-def summary_line(report: ShipReport) -> str:
-    """The one-line table of a report."""
-    codes = ", ".join(f"{code}: {n}" for code, n in sorted(report.rejected_by_code.items()))
-    return (f"files {report.files} (succeeded {report.files_succeeded}, errored "
-            f"{report.files_errored}, pending {report.files_pending}) | records "
-            f"{report.records} | bytes {report.bytes} | rejected {report.rejected}"
-            f"{f' ({codes})' if codes else ''} | deletes already absent "
-            f"{report.deletes_already_absent} | {report.elapsed_seconds:.1f}s")
-
-
-@click.command("ship")
+@click.command("ship", epilog=EXIT_STATUS_HELP)
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @api_settings_options
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
@@ -145,11 +99,14 @@ def summary_line(report: ShipReport) -> str:
               help="Record the finished batches in cdp.cdp_shipped_orders of --database, so "
                    "the next `run --daily` knows what CDP holds. Default: when a database is "
                    "given.")
+@click.option("--wait", is_flag=True,
+              help="If another process ships or exports DIRECTORY, wait for it to end "
+                   "(default: exit 2 at once, naming it).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.option("--no-progress", is_flag=True, help="Do not print progress lines on stderr.")
 def ship(directory: Path, base_url: str | None, region: str | None, client_key: str | None,
          api_token: str | None, timeout: float, concurrency: int, poll_interval: float,
-         database: Path | None, record_state: bool | None, as_json: bool,
+         database: Path | None, record_state: bool | None, wait: bool, as_json: bool,
          no_progress: bool) -> None:
     """Upload every batch file of DIRECTORY that has not reached a final status.
 
@@ -163,8 +120,9 @@ def ship(directory: Path, base_url: str | None, region: str | None, client_key: 
     however often it runs), as `cdp-loader run` does; --no-record-state
     skips that, e.g. for a folder exported from another warehouse.
 
-    Exit status: 0 all succeeded, 1 records rejected or a batch in error,
-    2 configuration or connection failure.
+    One ship per folder at a time: a second one exits 2 at once naming the
+    first one's pid (or waits, with --wait). SIGINT or SIGTERM stops it
+    within seconds (exit 130 or 143); run it again to resume.
 
     \b
     Example:
@@ -177,7 +135,7 @@ def ship(directory: Path, base_url: str | None, region: str | None, client_key: 
     if record_state and database is None:
         raise LoaderError("--record-state needs the warehouse: give --database or set "
                           "CDP_DUCKDB_PATH")
-    recording = (record_state is not False and database is not None)
+    recording = record_state is not False and database is not None
     client = BatchApiClient(settings.base_url, settings.credentials, deadline=Deadline(timeout),
                             backoff_base=min(0.25, poll_interval))
     remember_latest_ship(directory)
@@ -185,21 +143,19 @@ def ship(directory: Path, base_url: str | None, region: str | None, client_key: 
     def show_progress(file: str, message: str) -> None:
         click.echo(f"{file}: {message}", err=True)
 
-    with (record_state_after_ship(directory, database) if recording and database
-          else contextlib.nullcontext(None)) as state:
-        report = ship_directory(directory, client, concurrency=concurrency,
-                                poll_interval=poll_interval,
-                                progress=None if no_progress else show_progress)
+    outcome = ship_and_record(directory, client, database=database if recording else None,
+                              concurrency=concurrency, poll_interval=poll_interval, wait=wait,
+                              progress=None if no_progress else show_progress)
+    report, state = outcome.report, outcome.state
     if as_json:
         document = report.to_dict()
-        document["state"] = state.counts.to_dict() if state else None
+        document["state"] = state.to_dict() if state else None
         click.echo(json.dumps(document, indent=1))
-        click.echo(summary_line(report), err=True)
-    else:
-        click.echo(summary_line(report))
+    lines = [summary_line(report), *reject_lines(report)]
     if state:
-        click.echo(f"shipped state: {state.counts.line()}", err=as_json)
+        lines.append(f"shipped state: {state.line()}")
+    for line in lines:
+        click.echo(line, err=as_json)
     if report.exit_code:
-        click.echo(f"cdp-loader: {report.rejected} records rejected, {report.files_errored} "
-                   f"batches in error; see {directory / 'rejects.ndjson'}", err=True)
+        click.echo(failure_line(report), err=True)
     raise SystemExit(report.exit_code)

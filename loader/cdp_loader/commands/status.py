@@ -9,28 +9,35 @@ from typing import Any
 import click
 
 from cdp_loader.api_client import ApiError, BatchApiClient, Deadline
+from cdp_loader.batch_folder import LEDGER_NAME, TERMINAL_STATES, BatchFolder, entry_matches
 from cdp_loader.commands.ship import api_settings_options, latest_ship, settings_from_options
-from cdp_loader.errors import LoaderError
-from cdp_loader.ledger import LEDGER_NAME, TERMINAL_STATES, Ledger
-from cdp_loader.shipper import read_manifest
+from cdp_loader.errors import EXIT_STATUS_HELP, LoaderError
 
 COLUMNS = ("file", "records", "state", "batchRef", "updated", "rejected")
 REFRESH_TIMEOUT = 60.0
 
 
 def status_rows(directory: Path) -> list[dict[str, Any]]:
-    """One row per manifest file (ledger files not in the manifest are listed after)."""
-    ledger = Ledger.load(directory)
-    entries = ledger.files()
-    names = [item.file for item in read_manifest(directory)] if (
-        directory / "manifest.json").exists() else []
+    """One row per manifest file (ledger files not in the manifest are listed after).
+
+    A ledger entry about other bytes than the manifest names shows as `stale`:
+    the file was not shipped as it is now.
+    """
+    folder = BatchFolder(directory)
+    entries = folder.ledger().files()
+    manifest = folder.manifest().files if folder.manifest_path.exists() else ()
+    infos = {info.file: info for info in manifest}
+    names = [info.file for info in manifest]
     names += [name for name in entries if name not in names]
     rows = []
     for name in names:
         entry = entries.get(name) or {}
+        state = entry.get("state", "not shipped")
+        if entry and name in infos and not entry_matches(entry, infos[name]):
+            state = f"stale ({state} for other bytes)"
         rows.append({
             "file": name, "records": entry.get("records"),
-            "state": entry.get("state", "not shipped"), "batchRef": entry.get("batchRef"),
+            "state": state, "batchRef": entry.get("batchRef"),
             "updated": entry.get("updated_at"), "rejected": entry.get("rejected", 0),
             "deletes_already_absent": entry.get("deletes_already_absent", 0),
             "previous_batchRefs": [old["batchRef"] for old in entry.get("history", [])],
@@ -62,7 +69,7 @@ def render_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
-@click.command("status")
+@click.command("status", epilog=EXIT_STATUS_HELP)
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON on stdout.")
 @click.option("--refresh", is_flag=True,

@@ -1,0 +1,238 @@
+"""The loader's jobs as functions that return reports: what `ship` and `run` do, without a shell.
+
+An Airflow or Dagster task calls `run_job(RunOptions(...))` or
+`ship_and_record(...)` and reads the report; the commands only parse options
+and render the report as text or JSON. Signals are the caller's to turn into
+`interrupts.Interrupted` (the CLI does; see `interrupts.stop_on_signals`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cdp_loader.api_client import BatchApiClient, Deadline
+from cdp_loader.batch_files import MAX_BATCH_BYTES, ExportResult, write_batch_files
+from cdp_loader.batch_folder import BatchFolder
+from cdp_loader.dbt_build import BACKFILL_SELECTOR, run_dbt_build
+from cdp_loader.errors import EXIT_OK, EXIT_REJECTED, LoaderError
+from cdp_loader.mart_report import MartCounts, read_mart_counts
+from cdp_loader.records import DAILY_DELTA, FULL_EXPORT, count_records, iter_record_chunks
+from cdp_loader.sandbox import Sandbox
+from cdp_loader.settings import Credentials, Settings
+from cdp_loader.shipped_state import (
+    DeltaSummary,
+    StateCounts,
+    read_delta_summary,
+    record_shipped_state,
+)
+from cdp_loader.shipper import Progress, ShipReport, ship_directory
+from cdp_loader.validate import Problem, ValidationStats, batch_files_in, validate_files
+
+# Problems kept in a run's report: enough to act on; `cdp-loader validate DIR` lists all.
+PROBLEMS_KEPT = 20
+DEFAULT_TIMEOUT = 3600.0
+
+Advance = Callable[[int], None]
+ProgressBar = Callable[[str, int], contextlib.AbstractContextManager[Advance]]
+
+
+@contextlib.contextmanager
+def _no_bar(_label: str, _total: int) -> Iterator[Advance]:
+    yield lambda _steps: None
+
+
+@dataclass
+class ShipOutcome:
+    """A ship of one folder and what it added to the shipped state."""
+
+    report: ShipReport
+    state: StateCounts | None  # None when the state was not recorded
+
+
+def ship_and_record(directory: Path, client: BatchApiClient, *, database: Path | None,
+                    concurrency: int = 1, poll_interval: float = 5.0, wait: bool = False,
+                    progress: Progress | None = None) -> ShipOutcome:
+    """Ship a folder under its lock, then record the finished batches in DATABASE.
+
+    The lock is held from before the first file to after the recording, so no
+    other process ships or exports the folder meanwhile. The state is recorded
+    also when shipping stops with an error or a signal: the batches that
+    finished are in CDP and the next daily run must know it; the ship's own
+    error then wins, and a failure to record is reported beside it.
+    """
+    folder = BatchFolder(directory)
+    if not folder.path.is_dir():
+        raise LoaderError(f"{folder.path} is not a folder")
+    with folder.locked("ship", wait=wait):
+        try:
+            report = ship_directory(folder.path, client, concurrency=concurrency,
+                                    poll_interval=poll_interval, progress=progress)
+        except BaseException as exc:
+            if database is not None:
+                try:
+                    record_shipped_state(folder.path, database)
+                except LoaderError as failure:
+                    if isinstance(exc, LoaderError):
+                        exc.message += (f"; the shipped state was not recorded either: "
+                                        f"{failure.format_message()}")
+            raise
+        if database is None:
+            return ShipOutcome(report, None)
+        try:
+            state = record_shipped_state(folder.path, database)
+        except LoaderError as exc:
+            raise LoaderError(
+                f"the batches were shipped, but the shipped state was not recorded: "
+                f"{exc.format_message()}; run `cdp-loader ship {folder.path} --database "
+                f"{database}` to record it") from None
+    return ShipOutcome(report, state)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What `cdp-loader run` is asked to do."""
+
+    database: Path
+    out_root: Path = Path("batches")
+    project_dir: Path = Path(".")
+    settings: Settings | None = None  # the Batch API; None with `sandbox`
+    daily: bool = False
+    skip_dbt: bool = False
+    sandbox: bool = False  # a rehearsal against a local sandbox: nothing is recorded
+    max_bytes: int = MAX_BATCH_BYTES
+    timeout: float = DEFAULT_TIMEOUT
+    poll_interval: float = 5.0
+
+
+@dataclass
+class RunReport:
+    """Everything a run did, filled in stage by stage."""
+
+    scope: str  # "daily" or "full"
+    sandbox: bool
+    started: float = field(default_factory=time.monotonic)
+    built: bool = False
+    mart: MartCounts | None = None
+    delta: DeltaSummary | None = None
+    to_send: int = 0
+    folder: Path | None = None
+    export: ExportResult | None = None
+    validation: ValidationStats | None = None
+    problems: list[Problem] = field(default_factory=list)  # the first PROBLEMS_KEPT
+    ship: ShipReport | None = None
+    state: StateCounts | None = None
+    elapsed_seconds: float = 0.0
+
+    @property
+    def nothing_to_send(self) -> bool:
+        return self.delta is not None and self.to_send == 0
+
+    @property
+    def exit_code(self) -> int:
+        if self.validation is not None and self.validation.problems:
+            return EXIT_REJECTED
+        if self.ship is not None:
+            return self.ship.exit_code
+        return EXIT_OK
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scope": self.scope,
+            "mart": self.mart.to_dict() if self.mart else None,
+            "delta": self.delta.to_dict() if self.delta else None,
+            "export": None if self.export is None else {
+                "folder": str(self.folder), "files": len(self.export.files),
+                "records": self.export.records, "bytes": self.export.bytes},
+            "validate": None if self.validation is None else {
+                "problems": self.validation.problems,
+                "findings": [problem.__dict__ for problem in self.problems]},
+            "ship": self.ship.to_dict() if self.ship else None,
+            "state": self.state.to_dict() if self.state else None,
+            "sandbox": self.sandbox,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "exit_code": self.exit_code,
+        }
+
+
+Stage = Callable[[str, RunReport], None]
+
+
+@contextlib.contextmanager
+def _batch_api(options: RunOptions) -> Iterator[Settings]:
+    if not options.sandbox:
+        if options.settings is None:
+            raise LoaderError("no Batch API settings given (or ask for a sandbox rehearsal)")
+        yield options.settings
+        return
+    with Sandbox() as sandbox:
+        yield Settings(sandbox.base_url, Credentials(sandbox.client_key, sandbox.api_token))
+
+
+def run_job(options: RunOptions, *, on_stage: Stage | None = None,
+            progress: Progress | None = None, bar: ProgressBar | None = None) -> RunReport:
+    """Build, report, export, validate, ship and record: the whole job.
+
+    `on_stage(name, report)` is called after each stage ("build", "mart",
+    "delta", "export", "validate", "ship"); `progress(file, message)` gets the
+    shipper's progress; `bar(label, total)` gives a progress bar for the export.
+    Nothing is shipped when validation finds a problem, nor when a daily delta
+    is empty. Raises LoaderError (or Interrupted) when a stage cannot be done.
+    """
+    report = RunReport(scope="daily" if options.daily else "full", sandbox=options.sandbox)
+    stage = on_stage or (lambda _name, _report: None)
+    relation = DAILY_DELTA if options.daily else FULL_EXPORT
+    with _batch_api(options) as settings:
+        if not options.skip_dbt:
+            # Quiet: dbt still prints every failing model or test, with its log.
+            scope = () if options.daily else ("--selector", BACKFILL_SELECTOR)
+            run_dbt_build(options.project_dir, options.database, ("--quiet", *scope))
+            report.built = True
+            stage("build", report)
+        report.mart = read_mart_counts(options.database)
+        stage("mart", report)
+        if options.daily:
+            report.delta = read_delta_summary(options.database)
+            stage("delta", report)
+        report.to_send = count_records(options.database, relation)
+        if report.nothing_to_send:
+            return _finished(report)
+
+        report.folder = options.out_root / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
+        folder = BatchFolder(report.folder)
+        # One lock from the first file written to the last record recorded.
+        with folder.locked("run"):
+            with (bar or _no_bar)("Exporting records", report.to_send) as advance:
+                report.export = write_batch_files(
+                    iter_record_chunks(options.database, name=relation), folder.path,
+                    max_bytes=options.max_bytes, on_records=advance)
+            stage("export", report)
+
+            report.validation = ValidationStats()
+            for problem in validate_files(batch_files_in(folder.path), report.validation):
+                if len(report.problems) < PROBLEMS_KEPT:
+                    report.problems.append(problem)
+            stage("validate", report)
+            if report.validation.problems:
+                return _finished(report)
+
+            client = BatchApiClient(settings.base_url, settings.credentials,
+                                    deadline=Deadline(options.timeout),
+                                    backoff_base=min(0.25, options.poll_interval))
+            # A rehearsal is not recorded: the real CDP did not receive it.
+            outcome = ship_and_record(folder.path, client,
+                                      database=None if options.sandbox else options.database,
+                                      poll_interval=options.poll_interval, progress=progress)
+            report.ship, report.state = outcome.report, outcome.state
+            stage("ship", report)
+    return _finished(report)
+
+
+def _finished(report: RunReport) -> RunReport:
+    report.elapsed_seconds = time.monotonic() - report.started
+    return report
