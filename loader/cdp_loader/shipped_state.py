@@ -17,6 +17,10 @@ Outcome per record:
     success         every other record of a batch that ended `success` or `error`: the
                     records that succeeded inside a batch that ended `error` count as shipped
 
+A batch refused as a whole (its error log has a line with no ref) or whose
+error log is missing adds no row: CDP did not say it took any of its records,
+so the next daily run sends them again.
+
 The shipper writes a 404 on a delete to no file, only a count per batch
 (`deletes_already_absent` in the ledger). So when rejects.ndjson has no line
 for them, a batch's deletes are all `already_absent` when that count covers
@@ -58,6 +62,7 @@ class StateCounts:
 
     files: int = 0  # files of the manifest whose batch reached a final status
     files_not_final: int = 0  # left for a later, resumed ship to finish and record
+    files_refused: int = 0  # final, but CDP took none of their records (or did not say which)
     recorded: int = 0  # rows added now
     already_recorded: int = 0  # rows of those files an earlier recording had added
     succeeded: int = 0  # of the rows added now, by outcome
@@ -70,6 +75,8 @@ class StateCounts:
     def line(self) -> str:
         """The one-line report."""
         pending = f", {self.files_not_final} files not final yet" if self.files_not_final else ""
+        if self.files_refused:
+            pending += f", {self.files_refused} files refused whole: not recorded"
         return (f"recorded {self.recorded:,} records of {self.files} finished files "
                 f"(success {self.succeeded:,}, rejected {self.rejected:,}, already absent "
                 f"{self.already_absent:,}; {self.already_recorded:,} recorded before{pending})")
@@ -129,11 +136,14 @@ def record_shipped_state(batch_dir: Path, database: Path) -> StateCounts:
     manifest = folder.manifest()
     ledger = folder.ledger()
     entries = ledger.files()
-    # Only the bytes CDP took: an entry about other bytes than the manifest names is not it.
-    finished = [(item, entries[item.file]) for item in manifest.files if ledger.finished(item)]
-    not_final = len(manifest.files) - len(finished)
+    # Only the bytes CDP took: an entry about other bytes than the manifest names is not it,
+    # and a batch refused whole (or whose error log is missing) names no record CDP took.
+    final = [(item, entries[item.file]) for item in manifest.files if ledger.finished(item)]
+    finished = [(item, entry) for item, entry in final if not _refused_whole(entry)]
+    not_final = len(manifest.files) - len(final)
+    refused = len(final) - len(finished)
     if not finished:
-        return StateCounts(files_not_final=not_final)
+        return StateCounts(files_not_final=not_final, files_refused=refused)
     with connect_warehouse(database, read_only=False) as connection:
         _check_table(connection, database)
         for item, entry in finished:
@@ -143,7 +153,7 @@ def record_shipped_state(batch_dir: Path, database: Path) -> StateCounts:
             _stage_finished_files(connection, folder, finished)
             _stage_records(connection)
             _stage_rejects(connection, folder.rejects_path)
-            counts = _insert_new_rows(connection, len(finished), not_final)
+            counts = _insert_new_rows(connection, len(finished), not_final, refused)
             connection.execute("commit")
         except BaseException:
             connection.execute("rollback")
@@ -217,8 +227,12 @@ def _stage_rejects(connection: duckdb.DuckDBPyConnection, rejects_path: Path) ->
                            "record_ref varchar, error_code varchar)")
 
 
+def _refused_whole(entry: dict[str, Any]) -> bool:
+    return bool(entry.get("file_rejected") or entry.get("log_missing"))
+
+
 def _insert_new_rows(connection: duckdb.DuckDBPyConnection, files: int,
-                     not_final: int) -> StateCounts:
+                     not_final: int, refused: int) -> StateCounts:
     connection.execute("""
         create temp table outcomes as
         with joined as (
@@ -269,7 +283,7 @@ def _insert_new_rows(connection: duckdb.DuckDBPyConnection, files: int,
         "select outcome, count(*) from added group by outcome").fetchall())
     recorded = sum(by_outcome.values())
     return StateCounts(
-        files=files, files_not_final=not_final, recorded=recorded,
+        files=files, files_not_final=not_final, files_refused=refused, recorded=recorded,
         already_recorded=int(total[0] if total else 0) - recorded,
         succeeded=by_outcome.get("success", 0), rejected=by_outcome.get("rejected", 0),
         already_absent=by_outcome.get("already_absent", 0),

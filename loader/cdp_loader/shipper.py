@@ -283,9 +283,12 @@ class _Shipper:
         rejects, absent = self._classify(item, batch_ref, entries)
         self._write_rejects(item.file, batch_ref, rejects)
         by_code = Counter(str(reject["code"]) for reject in rejects)
+        # A line with no ref is about the file: CDP took none of its records.
+        file_rejected = any(reject["ref"] is None for reject in rejects)
         self.ledger.update(item.file, state="error", status=status, finished_at=utc_now(),
                            rejected=len(rejects), rejected_by_code=dict(by_code),
-                           deletes_already_absent=absent, log_missing=not log_url)
+                           deletes_already_absent=absent, log_missing=not log_url,
+                           file_rejected=file_rejected)
         detail = "no error log" if not log_url else f"{len(rejects)} rejected records"
         self.progress(item.file, f"batch {batch_ref} error ({detail}, "
                                  f"{absent} deletes already absent)")

@@ -27,6 +27,7 @@ from cdp_loader.batch_files import write_batch_files
 from cdp_loader.cli import cli
 from cdp_loader.dbt_build import run_dbt_build
 from cdp_loader.pipeline import RunOptions, run_job
+from cdp_loader.records import iter_record_chunks
 from cdp_loader.sandbox import FaultPlan, Sandbox
 from conftest import PROJECT_DIR
 from daily_helpers import new_order_version, pick_orders, sandbox_orders, warehouse_orders
@@ -445,3 +446,52 @@ def test_the_whole_job_is_a_function_that_returns_a_report(built_warehouse: Path
     lines = [gzip.decompress((report.folder / info.file).read_bytes()).count(b"\n")
              for info in report.export.files]
     assert sum(lines) == records
+
+
+# --- error logs as CDP may write them -------------------------------------------------
+
+
+def _ship_sample_with_faults(built_warehouse: Path, tmp_path: Path, faults: str
+                             ) -> tuple[Result, list[str], list[int], list[tuple]]:
+    """Export the sample, ship it to a sandbox with FAULTS; what the run said and recorded."""
+    database = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_warehouse, database)
+    folder = tmp_path / "batches"
+    exported = write_batch_files(iter_record_chunks(database), folder)
+    with Sandbox(faults=FaultPlan.parse(faults), client_key=CLIENT_KEY,
+                 api_token=API_TOKEN) as cdp:
+        env = {**ship_env(cdp, tmp_path), "CDP_DUCKDB_PATH": str(database)}
+        result = cli_run(["ship", str(folder), "--poll-interval", POLL, "--no-progress"], env)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        recorded = connection.execute(
+            "select batch_file, mode, outcome, count(*) from cdp.cdp_shipped_orders "
+            "group by all order by batch_file").fetchall()
+    return (result, [info.file for info in exported.files],
+            [info.records for info in exported.files], recorded)
+
+
+def test_error_log_codes_written_as_numbers_read_as_strings(built_warehouse: Path,
+                                                           tmp_path: Path) -> None:
+    result, files, counts, recorded = _ship_sample_with_faults(
+        built_warehouse, tmp_path, "numeric-codes")
+
+    # The deletes' log wrote 404 as a number: they are already absent, not rejected.
+    assert result.exit_code == 0, result.output
+    assert f"deletes already absent {counts[0]}" in result.stdout
+    assert recorded == [(files[0], "delete", "already_absent", counts[0]),
+                        (files[1], "insert", "success", counts[1])]
+
+
+def test_a_file_refused_whole_is_reported_with_its_file_and_never_recorded(
+        built_warehouse: Path, tmp_path: Path) -> None:
+    result, files, counts, recorded = _ship_sample_with_faults(
+        built_warehouse, tmp_path, "file-error")
+
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[1:3] == ["rejected records (1):",
+                          f"  {files[0]} (the whole file): 400: Validation error "
+                          "(details withheld)"]
+    assert "1 files refused whole: not recorded" in result.stdout
+    # Only the bytes CDP took are in the shipped state: nothing of the refused file.
+    assert recorded == [(files[1], "insert", "success", counts[1])]

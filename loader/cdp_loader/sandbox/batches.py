@@ -187,8 +187,9 @@ class BatchStore:
         if self._stopping.wait(timeout=delay):
             return
         lines = unpack(body)
+        file_error = self.faults.take_file_error()
         received = (
-            [] if lines is None
+            [] if lines is None or file_error
             else process_lines(lines, batch_ref=ref, faults=self.faults, orders=self.orders)
         )
         failed = sum(1 for entry in received if not 200 <= entry["code"] < 300)
@@ -201,9 +202,11 @@ class BatchStore:
         with self._lock:
             batch = self._batches[ref]
             self._received.extend(received)
-            batch.log = error_log(received)
+            failing = lines is None or bool(failed) or file_error
+            numeric_codes = failing and self.faults.take_numeric_codes()
+            batch.log = error_log(received, numeric_codes=numeric_codes, file_error=file_error)
             batch.stats = stats
-            self._set_status(batch, ERROR if lines is None or failed else SUCCESS)
+            self._set_status(batch, ERROR if failing else SUCCESS)
 
     def _set_status(self, batch: Batch, status: str) -> None:
         batch.status = status

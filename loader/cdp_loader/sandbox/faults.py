@@ -12,6 +12,9 @@ A plan is a comma-separated list of faults (the option may also be repeated):
     corrupted[xN]             N uploads are taken as a checksum mismatch: status corrupted
     slow[xN]=SECONDS          processing the next N batches takes SECONDS (without xN: every
                               batch from now on)
+    numeric-codes[xN]         the error logs of N batches write codes as JSON numbers, not strings
+    file-error[xN]            N batches fail as a whole: nothing is applied, and the error log
+                              has one line with no ref (code 400)
     reject=REFERENCE_ID       records of that referenceId fail with code 400
     reject-every=K            every K-th record of each batch file fails with code 400
 
@@ -31,7 +34,8 @@ from dataclasses import dataclass
 
 REQUEST_KINDS = ("allocate", "upload", "status", "list", "log")
 HTTP_ACTIONS = ("429", "500", "502", "503")
-_COUNTED_ACTIONS = (*HTTP_ACTIONS, "drop", "expired", "corrupted", "slow")
+_COUNTED_ACTIONS = (*HTTP_ACTIONS, "drop", "expired", "corrupted", "slow", "numeric-codes",
+                    "file-error")
 _RULE_ACTIONS = ("reject", "reject-every")
 # Longest first so that `reject-every` is not read as `reject` followed by junk.
 _ACTIONS = sorted((*_COUNTED_ACTIONS, *_RULE_ACTIONS), key=len, reverse=True)
@@ -132,6 +136,14 @@ class FaultPlan:
     def take_corrupted(self) -> bool:
         """Consume one `corrupted` fault: this upload counts as a checksum mismatch."""
         return self._take_simple("corrupted") is not None
+
+    def take_numeric_codes(self) -> bool:
+        """Consume one `numeric-codes` fault: this error log writes codes as numbers."""
+        return self._take_simple("numeric-codes") is not None
+
+    def take_file_error(self) -> bool:
+        """Consume one `file-error` fault: this batch fails as a whole."""
+        return self._take_simple("file-error") is not None
 
     def take_processing_delay(self) -> float:
         """Seconds the next batch's processing takes on top of the sandbox's own setting."""

@@ -47,15 +47,26 @@ def process_lines(
     ]
 
 
-def error_log(received: list[dict[str, Any]]) -> bytes | None:
-    """The gzipped error log of the failed records; None when every record succeeded."""
+FILE_ERROR_MESSAGE = "Validation error: the file as a whole was refused"
+
+
+def error_log(received: list[dict[str, Any]], *, numeric_codes: bool = False,
+              file_error: bool = False) -> bytes | None:
+    """The gzipped error log of the failed records; None when every record succeeded.
+
+    `file_error` writes one line with no ref, as for a file refused whole.
+    """
     failed = [entry for entry in received if not 200 <= entry["code"] < 300]
+    if file_error:
+        failed = [{"code": 400, "message": FILE_ERROR_MESSAGE}]
     if not failed:
         return None
     # The docs show `code` as a string; clients must read strings and numbers alike.
     text = "".join(
         json.dumps(
-            {"ref": entry["ref"], "code": str(entry["code"]), "message": entry["message"]},
+            {**({"ref": entry["ref"]} if "ref" in entry else {}),
+             "code": entry["code"] if numeric_codes else str(entry["code"]),
+             "message": entry["message"]},
             separators=(",", ":"), ensure_ascii=False,
         ) + "\n"
         for entry in failed
