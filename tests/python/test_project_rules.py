@@ -196,7 +196,7 @@ def test_the_relations_users_rely_on_are_public(manifest: Manifest) -> None:
     # deletes, the quarantine and the batch records; and what analysts query.
     for name in ("cdp_orders", "cdp_order_items", "cdp_flight_segments", "cdp_order_consumers",
                  "cdp_order_deletes", "cdp_order_quarantine", "cdp_batch_records",
-                 "cdp_order_reconciliation"):
+                 "cdp_order_reconciliation", "cdp_build_history", "cdp_quarantine_history"):
         assert access[name] == "public", name
     assert {access[name] for name in access if not name.startswith("cdp_")} <= {
         "protected", "private"}
@@ -212,19 +212,27 @@ def test_the_loader_exposure_lists_every_relation_the_loader_reads(manifest: Man
 
 
 def test_every_built_column_is_in_the_yml(manifest: Manifest, built_warehouse: Path) -> None:
-    """The yml names every column a model builds (a `select *` cannot add one unseen)."""
+    """The yml names every column a model builds or a source holds (a `select *`
+    cannot add one unseen)."""
+    relations = [
+        (model["name"], model["schema"], model["alias"], model["columns"])
+        for model in _models(manifest).values()
+        if model["config"]["materialized"] != "ephemeral"
+    ] + [
+        (f"{source['source_name']}.{source['name']}", source["schema"], source["identifier"],
+         source["columns"])
+        for source in manifest["sources"].values()
+    ]
     undeclared = []
     with duckdb.connect(str(built_warehouse), read_only=True) as connection:
-        for model in _models(manifest).values():
-            if model["config"]["materialized"] == "ephemeral":
-                continue
+        for name, schema, table, declared in relations:
             built = [row[0] for row in connection.execute(
                 "select column_name from information_schema.columns "
                 "where table_schema = ? and table_name = ? order by ordinal_position",
-                [model["schema"], model["alias"]],
+                [schema, table],
             ).fetchall()]
-            assert built, f"{model['name']} was not built"
-            undeclared += [f"{model['name']}.{c}" for c in built if c not in model["columns"]]
+            assert built, f"{name} is not in the warehouse"
+            undeclared += [f"{name}.{column}" for column in built if column not in declared]
     assert undeclared == []
 
 
