@@ -165,10 +165,11 @@ def record_findings(record: dict[str, Any]) -> Findings:
     if not (isinstance(ref, str) and UUID_PATTERN.fullmatch(ref)):
         problems.error("ref is not a UUID")
     schema = record.get("schema")
-    if schema not in SCHEMAS:
+    # isinstance first: a list or an object is not hashable, so `in` would raise.
+    if not (isinstance(schema, str) and schema in SCHEMAS):
         problems.error(f"schema {_code(schema)} is not 'order'")
     mode = record.get("mode")
-    if mode not in MODES:
+    if not (isinstance(mode, str) and mode in MODES):
         problems.error(f"mode {_code(mode)} is not insert, upsert or delete")
         # Still check the whole value: as the model its keys fit, a delete's or an order's.
         mode = "delete" if isinstance(record.get("value"), dict) and set(
@@ -316,16 +317,18 @@ def _check_timestamp(
         if minutes
         else (UTC_MILLIS_PATTERN, "YYYY-MM-DDTHH:MM:SS.sssZ")
     )
-    valid = bool(pattern.fullmatch(value))
-    if valid:
-        try:
-            # The pattern fixed the form; this checks the calendar (no 30 February).
-            datetime.fromisoformat(value[:-1])
-        except ValueError:
-            valid = False
-    if not valid:
+    if not (pattern.fullmatch(value) and is_calendar_time(value)):
         shown = f" {_code(value)}" if echo else ""
         problems.error(f"{path}.{key}{shown} is not a date-time written {what}")
+
+
+def is_calendar_time(value: str) -> bool:
+    """Whether a date-time of the right form is on the calendar (no 30 February, no 25:00)."""
+    try:
+        datetime.fromisoformat(value[:-1])  # without its Z
+    except ValueError:
+        return False
+    return True
 
 
 def _check_money(obj: dict, key: str, path: str, problems: Problems) -> None:
@@ -523,13 +526,14 @@ def _check_segment(segment: dict, path: str, problems: Problems) -> None:
         _string(segment, key, path, problems)
     for key in SEGMENT_UPPER_CASE_CODES:
         code = _string(segment, key, path, problems)
-        if code and code != _ascii_upper(code):
+        if code and code != ascii_upper(code):
             problems.error(f"{path}.{key} {_code(code)} is not upper case")
     for key in ("departureDateTime", "arrivalDateTime"):
         _check_timestamp(segment, key, path, problems, minutes=True)
 
 
-def _ascii_upper(text: str) -> str:
+def ascii_upper(text: str) -> str:
+    """Upper case of the ASCII letters only: a code's other letters are left as they are."""
     return text.translate(_ASCII_UPPER)
 
 

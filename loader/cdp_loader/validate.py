@@ -1,10 +1,14 @@
 """Checks batch files against the CDP file format (spec §1) and the order models.
 
 Files are streamed: one gzip block and one line at a time, each file in a
-worker process of its own (one per core). Problems come out as
-`Problem(file, line, reference_id, message)`, file by file in upload order,
-then the refs repeated anywhere in the run; line 0 means the file as a whole,
-and `-` stands for a line whose referenceId is unknown.
+worker process of its own (one per core). Each line is checked by
+`record_lines.check_line`: the export's canonical lines are proved clean by
+`record_schema` in C, any other line gets `record_checks`' every rule and
+message. Problems come out as `Problem(file, line, reference_id, message,
+severity)`, file by file in upload order, then the refs repeated anywhere in
+the run; line 0 means the file as a whole, and `-` stands for a line whose
+referenceId is unknown. A warning (a key no model knows) never makes a file
+invalid: `ValidationStats.problems` counts errors only.
 
 A ref must be unique over every file. The refs are not held in Python (10M
 of them take ~2 GB): each worker writes its file's refs to a private
@@ -14,7 +18,6 @@ temporary CSV and DuckDB finds the repeats over all of them at the end.
 from __future__ import annotations
 
 import csv
-import json
 import multiprocessing
 import os
 import tempfile
@@ -28,12 +31,11 @@ from typing import Any
 import duckdb
 
 from cdp_loader.batch_files import MAX_BATCH_BYTES
-from cdp_loader.record_checks import record_findings
+from cdp_loader.record_lines import NO_REFERENCE, check_line
 
 ERROR = "error"
 WARNING = "warning"
 GZIP_MAGIC = b"\x1f\x8b"
-NO_REFERENCE = "-"
 _READ_BYTES = 1 << 16
 _INFLATE_BYTES = 1 << 20
 _GZIP_WBITS = 16 + zlib.MAX_WBITS  # gzip container, checks CRC-32 and length
@@ -60,43 +62,15 @@ class ValidationStats:
     warnings: int = 0
 
 
-class _DuplicateKeyError(ValueError):
-    pass
-
-
-def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # dict() in C, and a loop in Python only when a key repeats: this hook
-    # runs for every JSON object of every line.
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKeyError(key)
-            seen.add(key)
-    return result
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def parse_line(text: str) -> Any:
-    """Strict JSON: no duplicate keys, no NaN or Infinity."""
-    return json.loads(
-        text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
-    )
-
-
-def _gzip_lines(path: Path, problems: list[tuple[int, str]]) -> Iterator[bytes]:
-    """Yield the raw lines (with their b"\n") of the single gzip member of `path`.
+def _gzip_lines(path: Path, problems: list[tuple[int, str]]) -> Iterator[tuple[bytes, bool]]:
+    """Yield (line without its LF, whether it had one) for the single gzip member of `path`.
 
     File-level problems go into `problems` as (line, message); the caller
     reports them after the lines. Output is inflated at most `_INFLATE_BYTES`
     at a time, so a small file that inflates hugely cannot exhaust memory.
     """
     decompressor = zlib.decompressobj(_GZIP_WBITS)
-    pending = bytearray()
+    pending = b""
     with path.open("rb") as handle:
         block = handle.read(_READ_BYTES)
         if not block.startswith(GZIP_MAGIC):
@@ -108,12 +82,12 @@ def _gzip_lines(path: Path, problems: list[tuple[int, str]]) -> Iterator[bytes]:
             except zlib.error:
                 problems.append((0, "gzip data is corrupt (bad deflate data or CRC)"))
                 return
-            pending += data
             if b"\n" in data:
-                *lines, rest = pending.split(b"\n")
-                pending = bytearray(rest)
+                *lines, pending = (pending + data).split(b"\n")
                 for line in lines:
-                    yield bytes(line) + b"\n"
+                    yield line, True
+            else:
+                pending += data
             block = decompressor.unconsumed_tail or handle.read(_READ_BYTES)
         if not decompressor.eof:
             problems.append((0, "gzip data is truncated"))
@@ -124,45 +98,7 @@ def _gzip_lines(path: Path, problems: list[tuple[int, str]]) -> Iterator[bytes]:
             elif trailing:
                 problems.append((0, "bytes after the end of the gzip member"))
     if pending:
-        yield bytes(pending)
-
-
-def _reference_of(record: Any) -> str:
-    if isinstance(record, dict):
-        value = record.get("value")
-        if isinstance(value, dict):
-            reference = value.get("referenceId")
-            if isinstance(reference, str) and reference:
-                return reference
-    return NO_REFERENCE
-
-
-def _line_problems(raw: bytes) -> tuple[Any, list[str]]:
-    """Parse one raw line; return (record or None, problems of its form)."""
-    if not raw.endswith(b"\n"):
-        return _parsed_or_none(raw, ["last line does not end with a newline"])
-    body = raw[:-1]
-    if body.endswith(b"\r"):
-        return _parsed_or_none(body[:-1], ["line ends with CR LF, not LF"])
-    return _parsed_or_none(body, [])
-
-
-def _parsed_or_none(body: bytes, problems: list[str]) -> tuple[Any, list[str]]:
-    if not body.strip():
-        return None, [*problems, "blank line"]
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, [*problems, "line is not valid UTF-8"]
-    try:
-        record = parse_line(text)
-    except _DuplicateKeyError as exc:
-        return None, [*problems, f"duplicate key {str(exc)[:40]!r} in a JSON object"]
-    except ValueError:
-        return None, [*problems, "line is not valid JSON"]
-    if not isinstance(record, dict):
-        return None, [*problems, "line is not a JSON object"]
-    return record, problems
+        yield pending, False
 
 
 # The refs of one file, one CSV row per line that has a string ref.
@@ -204,38 +140,24 @@ def _check_readable_file(
             Problem(name, 0, NO_REFERENCE, f"{size} bytes, over the {MAX_BATCH_BYTES} limit"))
     file_problems: list[tuple[int, str]] = []
     seen_orders: dict[tuple[str, str], int] = {}
-    for number, raw in enumerate(_gzip_lines(path, file_problems), start=1):
-        report.records += 1
-        record, messages = _line_problems(raw)
-        reference = _reference_of(record)
-        warnings: list[str] = []
-        if record is not None:
-            findings = record_findings(record)
-            messages.extend(findings.errors)
-            warnings = findings.warnings
-            messages.extend(_same_order_problems(record, number, seen_orders))
-            ref = record.get("ref")
-            if isinstance(ref, str):
-                refs.writerow((index, number, ref, reference))
-        for message in messages:
-            report.problems.append(Problem(name, number, reference, message))
-        for message in warnings:
-            report.problems.append(Problem(name, number, reference, message, WARNING))
-    for line, message in file_problems:
-        report.problems.append(Problem(name, line, NO_REFERENCE, message))
-
-
-def _same_order_problems(
-    record: dict[str, Any], number: int, seen_orders: dict[tuple[str, str], int]
-) -> list[str]:
-    value = record.get("value")
-    if isinstance(value, dict):
-        key = (value.get("referenceId"), value.get("orderedAt"))
-        if all(isinstance(part, str) for part in key):
-            first_line = seen_orders.setdefault(key, number)  # type: ignore[arg-type]
+    problems = report.problems
+    for number, (body, terminated) in enumerate(_gzip_lines(path, file_problems), start=1):
+        line = check_line(body, terminated)
+        reference = line.reference
+        if line.ref is not None:
+            refs.writerow((index, number, line.ref, reference))
+        if line.reference_id is not None and line.ordered_at is not None:
+            first_line = seen_orders.setdefault((line.reference_id, line.ordered_at), number)
             if first_line != number:
-                return [f"same referenceId and orderedAt as line {first_line} of this file"]
-    return []
+                line.errors.append(f"same referenceId and orderedAt as line {first_line} "
+                                   "of this file")
+        for message in line.errors:
+            problems.append(Problem(name, number, reference, message))
+        for message in line.warnings:
+            problems.append(Problem(name, number, reference, message, WARNING))
+        report.records = number
+    for line_number, message in file_problems:
+        problems.append(Problem(name, line_number, NO_REFERENCE, message))
 
 
 def _repeated_refs(refs_dir: Path, paths: Sequence[Path]) -> Iterator[Problem]:

@@ -321,3 +321,12 @@ def test_flight_items_may_leave_out_name_description_and_vendor() -> None:
     assert record_problems(edited(order(), "value.orderItems.1.name", delete=True)) == [
         "value.orderItems[1].name is required"
     ]
+
+
+def test_a_list_or_an_object_as_schema_or_mode_is_reported_not_a_crash() -> None:
+    # Today's checks raised TypeError here (unhashable in a frozenset).
+    record = edited(edited(order(), "schema", []), "mode", {"a": 1})
+    assert record_problems(record) == [
+        "schema (array) is not 'order'",
+        "mode (object) is not insert, upsert or delete",
+    ]

@@ -1,7 +1,9 @@
 """What the sandbox does with an uploaded batch file: unpack, check and apply each record.
 
-The file must be exactly one gzip member holding NDJSON (spec §1). Each line is checked
-with `record_checks.record_problems`, then applied to the order store. Failed records go
+The file must be exactly one gzip member holding NDJSON (spec §1). Each line is read and
+checked by the rules `cdp-loader validate` uses (`record_lines.parse_line`: strict JSON,
+no duplicate keys or NaN; `record_checks.record_problems`: every mode), then applied to
+the order store. Warnings (keys no model knows) do not fail a record. Failed records go
 to the error log as gzipped NDJSON lines `{"ref", "code", "message"}` (spec §2.7).
 """
 
@@ -13,6 +15,7 @@ import zlib
 from typing import Any
 
 from cdp_loader.record_checks import record_problems
+from cdp_loader.record_lines import parse_line
 from cdp_loader.sandbox.faults import FaultPlan
 from cdp_loader.sandbox.orders import OrderStore, Outcome
 
@@ -118,6 +121,6 @@ def _outcome(
 
 def _parse(line: bytes) -> Any:
     try:
-        return json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        return parse_line(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):  # a duplicate key or NaN is a ValueError too
         return None
