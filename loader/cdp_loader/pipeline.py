@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ from cdp_loader.dbt_build import BACKFILL_SELECTOR, run_dbt_build
 from cdp_loader.errors import EXIT_OK, EXIT_REJECTED, LoaderError
 from cdp_loader.mart_report import MartCounts, read_mart_counts
 from cdp_loader.records import DAILY_DELTA, FULL_EXPORT, count_records, iter_record_chunks
+from cdp_loader.report import write_report
+from cdp_loader.run_history import ShipRun, record_ship_run
 from cdp_loader.sandbox import Sandbox
 from cdp_loader.settings import Credentials, Settings
 from cdp_loader.shipped_state import (
@@ -53,22 +56,26 @@ class ShipOutcome:
 
     report: ShipReport
     state: StateCounts | None  # None when the state was not recorded
+    run_id: str | None = None  # its row in cdp.cdp_ship_runs, when recorded
 
 
 def ship_and_record(directory: Path, client: BatchApiClient, *, database: Path | None,
                     concurrency: int = 1, poll_interval: float = 5.0, wait: bool = False,
-                    progress: Progress | None = None) -> ShipOutcome:
+                    progress: Progress | None = None, scope: str = "ship") -> ShipOutcome:
     """Ship a folder under its lock, then record the finished batches in DATABASE.
 
     The lock is held from before the first file to after the recording, so no
     other process ships or exports the folder meanwhile. The state is recorded
     also when shipping stops with an error or a signal: the batches that
     finished are in CDP and the next daily run must know it; the ship's own
-    error then wins, and a failure to record is reported beside it.
+    error then wins, and a failure to record is reported beside it. A ship
+    that ends (exit 0 or 1) adds its row to cdp.cdp_ship_runs (`scope`:
+    "ship", "full" or "daily").
     """
     folder = BatchFolder(directory)
     if not folder.path.is_dir():
         raise LoaderError(f"{folder.path} is not a folder")
+    started_at = datetime.now(UTC)
     with folder.locked("ship", wait=wait):
         try:
             report = ship_directory(folder.path, client, concurrency=concurrency,
@@ -86,12 +93,28 @@ def ship_and_record(directory: Path, client: BatchApiClient, *, database: Path |
             return ShipOutcome(report, None)
         try:
             state = record_shipped_state(folder.path, database)
+            run = _ship_run(report, scope, started_at)
+            record_ship_run(database, run)
         except LoaderError as exc:
             raise LoaderError(
                 f"the batches were shipped, but the shipped state was not recorded: "
                 f"{exc.format_message()}; run `cdp-loader ship {folder.path} --database "
                 f"{database}` to record it") from None
-    return ShipOutcome(report, state)
+    return ShipOutcome(report, state, run.run_id)
+
+
+def _ship_run(report: ShipReport, scope: str, started_at: datetime) -> ShipRun:
+    """The row of cdp.cdp_ship_runs for a ship that ended (over the folder's files)."""
+    final = [row for row in report.per_file if row["state"] in ("success", "error")]
+    sent = sum(row["records"] for row in final)
+    return ShipRun(
+        run_id=str(uuid.uuid4()), started_at=started_at, finished_at=datetime.now(UTC),
+        scope=scope, batch_dir=report.directory, files=report.files, bytes=report.bytes,
+        records_sent=sent,
+        records_succeeded=max(0, sent - report.rejected - report.deletes_already_absent),
+        records_rejected=report.rejected, rejected_by_code=dict(report.rejected_by_code),
+        deletes_already_absent=report.deletes_already_absent,
+        duration_seconds=report.elapsed_seconds, exit_code=report.exit_code)
 
 
 @dataclass(frozen=True)
@@ -127,6 +150,7 @@ class RunReport:
     problems: list[Problem] = field(default_factory=list)  # the first PROBLEMS_KEPT
     ship: ShipReport | None = None
     state: StateCounts | None = None
+    html_report: Path | None = None  # `cdp-loader report` of the warehouse after the run
     elapsed_seconds: float = 0.0
 
     @property
@@ -154,6 +178,7 @@ class RunReport:
                 "findings": [problem.__dict__ for problem in self.problems]},
             "ship": self.ship.to_dict() if self.ship else None,
             "state": self.state.to_dict() if self.state else None,
+            "report": str(self.html_report) if self.html_report else None,
             "sandbox": self.sandbox,
             "elapsed_seconds": round(self.elapsed_seconds, 3),
             "exit_code": self.exit_code,
@@ -179,7 +204,8 @@ def run_job(options: RunOptions, *, on_stage: Stage | None = None,
     """Build, report, export, validate, ship and record: the whole job.
 
     `on_stage(name, report)` is called after each stage ("build", "mart",
-    "delta", "export", "validate", "ship"); `progress(file, message)` gets the
+    "delta", "export", "validate", "ship", "report": the HTML report written
+    beside the batch folder); `progress(file, message)` gets the
     shipper's progress; `bar(label, total)` gives a progress bar for the export.
     Nothing is shipped when validation finds a problem, nor when a daily delta
     is empty. Raises LoaderError (or Interrupted) when a stage cannot be done.
@@ -227,9 +253,13 @@ def run_job(options: RunOptions, *, on_stage: Stage | None = None,
             # A rehearsal is not recorded: the real CDP did not receive it.
             outcome = ship_and_record(folder.path, client,
                                       database=None if options.sandbox else options.database,
-                                      poll_interval=options.poll_interval, progress=progress)
+                                      poll_interval=options.poll_interval, progress=progress,
+                                      scope=report.scope)
             report.ship, report.state = outcome.report, outcome.state
             stage("ship", report)
+        report.html_report = write_report(options.database,
+                                          folder.path.with_name(f"{folder.path.name}.html"))
+        stage("report", report)
     return _finished(report)
 
 

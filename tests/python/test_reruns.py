@@ -124,6 +124,14 @@ def test_the_manual_flow_on_day_2_refuses_the_old_folder_then_delivers_every_cha
     latest = {order_id: record_hash for order_id, record_hash, _ in recorded}
     assert latest == current
     assert {outcome for _, _, outcome in recorded} == {"success"}
+    # Each ship left its row in the run history.
+    with duckdb.connect(str(database), read_only=True) as connection:
+        runs = connection.execute(
+            "select scope, batch_dir, records_sent, records_rejected, exit_code "
+            "from cdp.cdp_ship_runs order by started_at").fetchall()
+    total = sum(item["records"] for item in manifest_files(folder))
+    assert runs == [("ship", str(folder), sum(item["records"] for item in manifest_files(old)),
+                     0, 0), ("ship", str(folder), total, 0, 0)]
     # Yesterday's folder is still a batch folder: its status reads as before.
     status = cli_run(["status", str(old), "--json"], env)
     assert status.exit_code == 0, status.output
@@ -436,7 +444,9 @@ def test_the_whole_job_is_a_function_that_returns_a_report(built_warehouse: Path
 
     with duckdb.connect(str(database), read_only=True) as connection:
         (records,) = connection.execute("select count(*) from cdp.cdp_batch_records").fetchone()
-    assert stages == ["mart", "export", "validate", "ship"]
+    assert stages == ["mart", "export", "validate", "ship", "report"]
+    assert report.html_report == report.folder.with_name(f"{report.folder.name}.html")
+    assert "<svg" in report.html_report.read_text()
     assert report.exit_code == 0
     assert report.export is not None and report.export.records == records
     assert report.ship is not None and report.ship.records == records

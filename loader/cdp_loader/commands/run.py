@@ -82,6 +82,10 @@ class _TextReport:
         click.echo(report.state.line() if report.state else
                    "not recorded: a rehearsal against the local sandbox")
 
+    def _report(self, report: RunReport) -> None:
+        _heading("report")
+        click.echo(f"written to {report.html_report}")
+
 
 @click.command("run", epilog=EXIT_STATUS_HELP)
 @click.option("--out", "out_root", default=Path("batches"), show_default=True,
