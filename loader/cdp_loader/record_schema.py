@@ -318,15 +318,18 @@ def _person_is_clean(person: Any) -> bool:
 
 
 def _items_are_clean(items: list[Any], order_ordered_at: str, references: set[str]) -> bool:
-    flight = rc.FLIGHT_ITEM_TYPE
+    # Locals, not globals, in the loop that runs most.
+    flight, item_types, currencies, languages = (
+        rc.FLIGHT_ITEM_TYPE, _ITEM_TYPE, _CURRENCY, _LANGUAGE)
+    days, times, upper = _MINUTES_DAY, _MINUTES_TIME, _UPPER_CODE
     for item in items:
         reference = item.referenceId
         if reference in references:
             return False
         references.add(reference)
         item_type = item.type
-        if not (_ITEM_TYPE[item_type] and _CURRENCY[item.currencyCode]
-                and _CURRENCY[item.originalCurrencyCode] and _LANGUAGE[item.language]):
+        if not (item_types[item_type] and currencies[item.currencyCode]
+                and currencies[item.originalCurrencyCode] and languages[item.language]):
             return False
         ordered_at = item.orderedAt
         if ordered_at != order_ordered_at and not _millis(ordered_at):
@@ -343,12 +346,12 @@ def _items_are_clean(items: list[Any], order_ordered_at: str, references: set[st
             return False
         for segment in item.flightSegments:
             departure, arrival = segment.departureDateTime, segment.arrivalDateTime
-            if not (_MINUTES_DAY[departure[:10]] and _MINUTES_TIME[departure[10:]]
-                    and _MINUTES_DAY[arrival[:10]] and _MINUTES_TIME[arrival[10:]]
-                    and _UPPER_CODE[segment.origin] and _UPPER_CODE[segment.destination]
-                    and _UPPER_CODE[segment.carrier] and _UPPER_CODE[segment.originDestination]
-                    and _UPPER_CODE[segment.bookingClass] and _UPPER_CODE[segment.equipmentType]
-                    and _UPPER_CODE[segment.operatingCarrier]):
+            if not (days[departure[:10]] and times[departure[10:]]
+                    and days[arrival[:10]] and times[arrival[10:]]
+                    and upper[segment.origin] and upper[segment.destination]
+                    and upper[segment.carrier] and upper[segment.originDestination]
+                    and upper[segment.bookingClass] and upper[segment.equipmentType]
+                    and upper[segment.operatingCarrier]):
                 return False
     return True
 

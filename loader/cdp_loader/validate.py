@@ -29,9 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from isal import isal_zlib
 
 from cdp_loader.batch_files import MAX_BATCH_BYTES
 from cdp_loader.record_lines import NO_REFERENCE, check_line
+from cdp_loader.record_schema import clean_line
 
 ERROR = "error"
 WARNING = "warning"
@@ -69,7 +71,8 @@ def _gzip_lines(path: Path, problems: list[tuple[int, str]]) -> Iterator[tuple[b
     reports them after the lines. Output is inflated at most `_INFLATE_BYTES`
     at a time, so a small file that inflates hugely cannot exhaust memory.
     """
-    decompressor = zlib.decompressobj(_GZIP_WBITS)
+    # ISA-L's inflate, as zlib's but ~1.7x faster: a third of the time of a clean line.
+    decompressor = isal_zlib.decompressobj(_GZIP_WBITS)
     pending = b""
     with path.open("rb") as handle:
         block = handle.read(_READ_BYTES)
@@ -79,7 +82,7 @@ def _gzip_lines(path: Path, problems: list[tuple[int, str]]) -> Iterator[tuple[b
         while block and not decompressor.eof:
             try:
                 data = decompressor.decompress(block, _INFLATE_BYTES)
-            except zlib.error:
+            except (zlib.error, isal_zlib.error):
                 problems.append((0, "gzip data is corrupt (bad deflate data or CRC)"))
                 return
             if b"\n" in data:
@@ -106,6 +109,7 @@ _REF_COLUMNS = ("file_index", "line", "ref", "reference_id")
 # DuckDB's part of the run: finding repeats among every ref, spilling past this.
 _REPEATS_MEMORY_LIMIT = "512MB"
 _FETCH_ROWS = 10_000
+_REF_ROWS = 4096  # refs written a batch at a time
 
 
 @dataclass
@@ -141,21 +145,37 @@ def _check_readable_file(
     file_problems: list[tuple[int, str]] = []
     seen_orders: dict[tuple[str, str], int] = {}
     problems = report.problems
+    rows: list[tuple[int, int, str, str]] = []
+    number = 0
     for number, (body, terminated) in enumerate(_gzip_lines(path, file_problems), start=1):
-        line = check_line(body, terminated)
-        reference = line.reference
-        if line.ref is not None:
-            refs.writerow((index, number, line.ref, reference))
-        if line.reference_id is not None and line.ordered_at is not None:
-            first_line = seen_orders.setdefault((line.reference_id, line.ordered_at), number)
+        # The fast way inline: most lines are clean, and a call per line costs.
+        keys = clean_line(body) if terminated else None
+        if keys is not None:
+            errors: list[str] = []
+            warnings: list[str] = []
+            ref, reference_id, ordered_at = keys
+            reference = reference_id or NO_REFERENCE
+        else:
+            line = check_line(body, terminated)
+            errors, warnings = line.errors, line.warnings
+            ref, reference_id, ordered_at = line.ref, line.reference_id, line.ordered_at
+            reference = line.reference
+        if ref is not None:
+            rows.append((index, number, ref, reference))
+            if len(rows) >= _REF_ROWS:
+                refs.writerows(rows)
+                rows.clear()
+        if reference_id is not None and ordered_at is not None:
+            first_line = seen_orders.setdefault((reference_id, ordered_at), number)
             if first_line != number:
-                line.errors.append(f"same referenceId and orderedAt as line {first_line} "
-                                   "of this file")
-        for message in line.errors:
+                errors.append(f"same referenceId and orderedAt as line {first_line} "
+                              "of this file")
+        for message in errors:
             problems.append(Problem(name, number, reference, message))
-        for message in line.warnings:
+        for message in warnings:
             problems.append(Problem(name, number, reference, message, WARNING))
-        report.records = number
+    refs.writerows(rows)
+    report.records = number
     for line_number, message in file_problems:
         problems.append(Problem(name, line_number, NO_REFERENCE, message))
 
