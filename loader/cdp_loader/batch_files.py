@@ -36,7 +36,9 @@ from typing import IO, Any
 from isal import isal_zlib
 
 from cdp_loader.batch_folder import (
+    INDEX_DELIMITER,
     INDEX_HEADER,
+    INDEX_QUOTE,
     TEMP_SUFFIX,
     BatchFileInfo,
     BatchFolder,
@@ -161,7 +163,8 @@ class _IndexWriter:
         self._handle = handle
         self._md5 = hashlib.md5(usedforsecurity=False)
         # Quoting keeps a tab or newline inside a reference from breaking the columns.
-        self._writer = csv.writer(self, delimiter="\t", lineterminator="\n")
+        self._writer = csv.writer(self, delimiter=INDEX_DELIMITER, quotechar=INDEX_QUOTE,
+                                  lineterminator="\n")
         self._writer.writerow(INDEX_HEADER)
 
     def write(self, text: str) -> None:

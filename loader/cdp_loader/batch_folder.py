@@ -52,6 +52,13 @@ BATCH_SUFFIX = ".json.gz"
 INDEX_SUFFIX = ".index.tsv"
 TEMP_SUFFIX = ".tmp"
 INDEX_HEADER = ("ref", "order_id", "reference_id", "mode", "ordered_at", "record_hash")
+# The index is TSV with a header; a field holding a tab, a newline or `"` is quoted
+# with `"`, doubled inside (Python's csv). Readers that load many at once (the
+# shipped-state recorder, with DuckDB) take these.
+INDEX_DELIMITER = "\t"
+INDEX_QUOTE = '"'
+# The keys of a rejects.ndjson line that name a record: file, its batch, the record's ref.
+REJECT_KEYS = ("file", "batchRef", "ref", "code")
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 
@@ -223,7 +230,11 @@ class BatchFolder:
                 with _HELD_LOCK:
                     _HELD[key] -= 1
             return
-        handle = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            handle = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        except OSError as exc:
+            raise LoaderError(f"cannot create {self.lock_path}: "
+                              f"{exc.strerror or type(exc).__name__}") from None
         try:
             while True:
                 try:
@@ -237,8 +248,10 @@ class BatchFolder:
                                        "run again when it ends, or pass --wait")
                 time.sleep(_LOCK_POLL_SECONDS)
             holder = f"pid {os.getpid()} ({purpose} since {utc_now()})\n"
-            os.ftruncate(handle, 0)
-            os.pwrite(handle, holder.encode("ascii"), 0)
+            # Only words for whoever finds the lock taken: a full disk must not stop the ship.
+            with contextlib.suppress(OSError):
+                os.ftruncate(handle, 0)
+                os.pwrite(handle, holder.encode("ascii"), 0)
             with _HELD_LOCK:
                 _HELD[key] = 1
             try:
@@ -246,7 +259,8 @@ class BatchFolder:
             finally:
                 with _HELD_LOCK:
                     del _HELD[key]
-                os.ftruncate(handle, 0)  # the holder's line goes with the hold
+                with contextlib.suppress(OSError):
+                    os.ftruncate(handle, 0)  # the holder's line goes with the hold
         finally:
             os.close(handle)  # closing the descriptor releases the lock
 
@@ -372,7 +386,7 @@ class BatchFolder:
         path = self.path / info.index
         try:
             with path.open(encoding="utf-8", newline="") as handle:
-                rows = csv.DictReader(handle, delimiter="\t")
+                rows = csv.DictReader(handle, delimiter=INDEX_DELIMITER, quotechar=INDEX_QUOTE)
                 return {row["ref"]: IndexRow(row["ref"], _order_id(row["order_id"]),
                                              row["reference_id"], row["mode"]) for row in rows}
         except FileNotFoundError:
@@ -399,10 +413,13 @@ class BatchFolder:
         if not self.rejects_path.exists():
             return []
         try:
-            return [json.loads(line) for line in
-                    self.rejects_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            lines = [json.loads(line) for line in
+                     self.rejects_path.read_text(encoding="utf-8").splitlines() if line.strip()]
         except ValueError:
             raise LoaderError(f"{self.rejects_path} is unreadable") from None
+        if not all(isinstance(line, dict) for line in lines):
+            raise LoaderError(f"{self.rejects_path} has a line that is not a JSON object")
+        return lines
 
     def write_rejects(self, file: str, rejects: list[dict[str, Any]]) -> None:
         """Replace one file's lines of rejects.ndjson, so a rerun never duplicates them."""
@@ -412,7 +429,11 @@ class BatchFolder:
                 return
             text = "".join(json.dumps(line, ensure_ascii=False) + "\n"
                            for line in [*kept, *rejects])
-            write_durably(self.rejects_path, text.encode("utf-8"))
+            try:
+                write_durably(self.rejects_path, text.encode("utf-8"))
+            except OSError as exc:
+                raise LoaderError(f"cannot write {self.rejects_path}: "
+                                  f"{exc.strerror or type(exc).__name__}") from None
 
 
 def new_entry(info: BatchFileInfo, index_md5: str) -> dict[str, Any]:
@@ -473,9 +494,10 @@ class Ledger:
         except (OSError, ValueError):
             raise LoaderError(f"{path} is unreadable; move it away only if nothing was "
                               "shipped from this folder") from None
-        if not isinstance(data, dict) or data.get("format") not in (1, LEDGER_FORMAT) \
-                or not isinstance(data.get("files"), dict):
-            raise LoaderError(f"{path} is not a format-{LEDGER_FORMAT} ledger")
+        if not _is_ledger(data):
+            raise LoaderError(f"{path} is not a format-{LEDGER_FORMAT} ledger (edited by "
+                              "hand?); move it away only if nothing was shipped from this "
+                              "folder")
         data["format"] = LEDGER_FORMAT
         return cls(folder, data)
 
@@ -542,4 +564,19 @@ class Ledger:
     def _save(self) -> None:
         self._data["updated_at"] = utc_now()
         text = json.dumps(self._data, indent=1, sort_keys=True) + "\n"
-        write_durably(self.path, text.encode("utf-8"))
+        try:
+            write_durably(self.path, text.encode("utf-8"))
+        except OSError as exc:
+            # The step it was to record is not taken: the ledger on disk is still whole.
+            raise LoaderError(f"cannot write {self.path}: "
+                              f"{exc.strerror or type(exc).__name__}") from None
+
+
+def _is_ledger(data: Any) -> bool:
+    """The shape every reader of a ledger relies on."""
+    if not isinstance(data, dict) or data.get("format") not in (1, LEDGER_FORMAT) \
+            or not isinstance(data.get("files"), dict):
+        return False
+    return all(isinstance(entry, dict) and entry.get("state") in STATES
+               and isinstance(entry.get("history", []), list)
+               for entry in data["files"].values())

@@ -13,6 +13,7 @@ from cdp_loader.errors import LoaderError
 # export does not read and which, until something was shipped, stores every
 # line a second time (2 GB and 10 s of the build per million orders).
 BACKFILL_SELECTOR = "backfill"
+_STOP_SECONDS = 20
 
 
 def run_dbt_build(project_dir: Path, database: Path, extra_args: tuple[str, ...] = ()) -> None:
@@ -30,6 +31,24 @@ def run_dbt_build(project_dir: Path, database: Path, extra_args: tuple[str, ...]
         raise LoaderError(f"dbt is not installed beside {sys.executable}")
     environment = {**os.environ, "CDP_DUCKDB_PATH": str(Path(database).resolve())}
     command = [str(dbt), "build", "--profiles-dir", str(project_dir / "profiles"), *extra_args]
-    completed = subprocess.run(command, cwd=project_dir, env=environment, check=False)
-    if completed.returncode != 0:
-        raise LoaderError(f"dbt build failed (exit {completed.returncode}); its log above says why")
+    child = subprocess.Popen(command, cwd=project_dir, env=environment)
+    try:
+        returncode = child.wait()
+    except BaseException:
+        # Interrupted: dbt must not go on alone, holding the warehouse's lock.
+        _stop(child)
+        raise
+    if returncode != 0:
+        raise LoaderError(f"dbt build failed (exit {returncode}); its log above says why")
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (dbt cancels its queries and exits), then SIGKILL if it takes too long."""
+    if child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(timeout=_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()

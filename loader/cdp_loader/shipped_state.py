@@ -39,19 +39,23 @@ from typing import Any
 
 import duckdb
 
-from cdp_loader.batch_folder import BatchFileInfo, BatchFolder
+from cdp_loader.batch_folder import (
+    INDEX_DELIMITER,
+    INDEX_HEADER,
+    INDEX_QUOTE,
+    REJECT_KEYS,
+    BatchFileInfo,
+    BatchFolder,
+)
 from cdp_loader.errors import LoaderError
 from cdp_loader.records import connect_warehouse
 
 SHIPPED_ORDERS = "cdp.cdp_shipped_orders"
 DELTA_SUMMARY = "cdp.cdp_delta_summary"
 BUILD_FIRST = "run `dbt build --profiles-dir profiles` (or `cdp-loader run`) first"
-_INDEX_COLUMNS = {
-    "ref": "VARCHAR", "order_id": "VARCHAR", "reference_id": "VARCHAR", "mode": "VARCHAR",
-    "ordered_at": "VARCHAR", "record_hash": "VARCHAR",
-}
-_REJECT_COLUMNS = {"file": "VARCHAR", "batchRef": "VARCHAR", "ref": "VARCHAR",
-                   "code": "VARCHAR"}
+# Every index column is read as text; the recorder casts what it needs.
+_INDEX_COLUMNS = dict.fromkeys(INDEX_HEADER, "VARCHAR")
+_REJECT_COLUMNS = dict.fromkeys(REJECT_KEYS, "VARCHAR")
 # The text the export writes for orderedAt (records.py) and the ledger for its times.
 _UTC_TEXT = "%Y-%m-%dT%H:%M:%S.%gZ"
 
@@ -155,6 +159,12 @@ def record_shipped_state(batch_dir: Path, database: Path) -> StateCounts:
             _stage_rejects(connection, folder.rejects_path)
             counts = _insert_new_rows(connection, len(finished), not_final, refused)
             connection.execute("commit")
+        except duckdb.Error as exc:
+            # A full disk, a file someone edited: nothing of this recording is kept.
+            connection.execute("rollback")
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise LoaderError(f"cannot record the shipped state in {database}: "
+                              f"{first_line}") from None
         except BaseException:
             connection.execute("rollback")
             raise
@@ -207,7 +217,8 @@ def _stage_records(connection: duckdb.DuckDBPyConnection) -> None:
         f"strptime(f.finished_at, '{_UTC_TEXT}') as shipped_at, i.ref as record_ref, "
         "cast(i.order_id as bigint) as order_id, i.reference_id, i.mode, "
         f"strptime(i.ordered_at, '{_UTC_TEXT}') as ordered_at, i.record_hash "
-        "from read_csv(?, delim = '\t', header = true, quote = '\"', escape = '\"', "
+        f"from read_csv(?, delim = '{INDEX_DELIMITER}', header = true, "
+        f"quote = '{INDEX_QUOTE}', escape = '{INDEX_QUOTE}', "
         f"columns = {_duckdb_struct(_INDEX_COLUMNS)}, filename = true) as i "
         "join finished_files as f on f.index_path = i.filename",
         [paths])

@@ -28,10 +28,11 @@ from cdp_loader.cli import cli
 from cdp_loader.dbt_build import run_dbt_build
 from cdp_loader.pipeline import RunOptions, run_job
 from cdp_loader.records import iter_record_chunks
+from cdp_loader.sample_warehouse import generate
 from cdp_loader.sandbox import FaultPlan, Sandbox
 from conftest import PROJECT_DIR
 from daily_helpers import new_order_version, pick_orders, sandbox_orders, warehouse_orders
-from export_helpers import create_batch_records_db, sample_records
+from export_helpers import create_batch_records_db, create_generated_db, sample_records
 from ship_helpers import (
     API_TOKEN,
     CLIENT_KEY,
@@ -297,13 +298,7 @@ def test_a_finished_file_whose_bytes_changed_is_not_finished(sandbox: Sandbox,
 def test_an_export_that_fills_the_disk_leaves_no_half_folder(tmp_path: Path) -> None:
     database = tmp_path / "warehouse.duckdb"
     create_batch_records_db(database, sample_records(60, payload_bytes=3000))
-    disk = tmp_path / "small-disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
-                             capture_output=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    try:
+    with small_disk(tmp_path / "small-disk", "64k") as disk:
         folder = disk / "batches"
         result = cli_run(["export", "--out", str(folder), "--database", str(database),
                           "--max-bytes", "20000", "--no-progress"], {})
@@ -311,8 +306,6 @@ def test_an_export_that_fills_the_disk_leaves_no_half_folder(tmp_path: Path) -> 
         assert result.stderr == (f"cdp-loader: cannot write batch files in {folder}: "
                                  "No space left on device\n")
         assert sorted(p.name for p in folder.iterdir()) == [".lock"]
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)
 
 
 # --- what a person sees -----------------------------------------------------------------
@@ -505,3 +498,103 @@ def test_a_file_refused_whole_is_reported_with_its_file_and_never_recorded(
     assert "1 files refused whole: not recorded" in result.stdout
     # Only the bytes CDP took are in the shipped state: nothing of the refused file.
     assert recorded == [(files[1], "insert", "success", counts[1])]
+
+
+def test_a_ledger_edited_into_another_shape_is_one_line_not_a_crash(sandbox: Sandbox,
+                                                                    tmp_path: Path) -> None:
+    folder = tmp_path / "batches"
+    make_batch_folder(folder, inserts=1)
+    (folder / "ledger.json").write_text(json.dumps(
+        {"format": 2, "updated_at": None, "files": {FIRST: "success"}}))
+
+    for args in (["ship", str(folder)], ["status", str(folder)]):
+        result = cli_run(args, ship_env(sandbox, tmp_path))
+        assert result.exit_code == 2
+        assert result.stderr == (f"cdp-loader: {folder / 'ledger.json'} is not a format-2 "
+                                 "ledger (edited by hand?); move it away only if nothing was "
+                                 "shipped from this folder\n")
+    assert sandbox.batches() == {}
+
+
+@contextlib.contextmanager
+def small_disk(where: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of SIZE mounted at WHERE (root only: skips the test otherwise)."""
+    where.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                              str(where)], capture_output=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)
+
+
+def test_a_disk_that_fills_up_during_a_ship_stops_it_and_a_rerun_resumes(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    with small_disk(tmp_path / "disk", "256k") as disk:
+        folder = disk / "batches"
+        records = make_batch_folder(folder, inserts=3)
+        filler = disk / "filler"
+        # Fill the disk to its last bytes.
+        with contextlib.suppress(OSError), filler.open("wb", buffering=0) as handle:
+            while True:
+                handle.write(b"\0" * 512)
+        env = ship_env(sandbox, tmp_path)
+
+        full = cli_run(["ship", str(folder), "--poll-interval", POLL, "--no-progress"], env)
+
+        assert full.exit_code == 2
+        assert full.stderr == (f"cdp-loader: cannot write {folder / 'ledger.json'}: "
+                               "No space left on device\n")
+        assert sandbox.batches() == {}  # the ledger is written before each step
+        filler.unlink()
+        rerun = cli_run(["ship", str(folder), "--poll-interval", POLL, "--no-progress"], env)
+        assert rerun.exit_code == 0, rerun.output
+        assert received_refs(sandbox) == [record.ref for record in records]
+
+
+def test_ctrl_c_during_an_export_leaves_no_half_folder(tmp_path: Path) -> None:
+    database = tmp_path / "warehouse.duckdb"
+    create_generated_db(database, 200_000)
+    folder = tmp_path / "batches"
+    export = subprocess.Popen(
+        [sys.executable, "-m", "cdp_loader.cli", "export", "--out", str(folder), "--database",
+         str(database), "--max-bytes", "100000", "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_until(lambda: any(folder.glob("batch-*.json.gz")), "the first batch file", 60)
+
+    export.send_signal(signal.SIGINT)
+    _, stderr = export.communicate(timeout=30)
+
+    assert export.returncode == 130, stderr
+    assert stderr.decode().splitlines()[-1].startswith("cdp-loader: interrupted by SIGINT")
+    assert sorted(p.name for p in folder.iterdir()) == [".lock"]
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def test_sigterm_during_the_dbt_build_of_a_run_stops_dbt_too(tmp_path: Path) -> None:
+    database = tmp_path / "warehouse.duckdb"
+    generate(database, 200, 3)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "cdp_loader.cli", "run", "--sandbox", "--database",
+         str(database), "--project-dir", str(PROJECT_DIR), "--out", str(tmp_path / "out"),
+         "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_until(lambda: bool(_children(run.pid)), "dbt started", 60)
+    (dbt,) = _children(run.pid)
+
+    run.send_signal(signal.SIGTERM)
+    _, stderr = run.communicate(timeout=60)
+
+    assert run.returncode == 143, stderr
+    assert stderr.decode().splitlines()[-1].startswith("cdp-loader: interrupted by SIGTERM")
+    assert not Path(f"/proc/{dbt}").exists() or "zombie" in Path(
+        f"/proc/{dbt}/status").read_text()
+    assert not (tmp_path / "out").exists()
