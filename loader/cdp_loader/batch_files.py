@@ -29,7 +29,7 @@ import hashlib
 import os
 import struct
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -74,25 +74,25 @@ _BOUND_FACTOR = 2
 _BOUND_SLACK = 1024
 
 
-@dataclass
+@dataclass(frozen=True)
 class ExportResult:
-    """The files of one export, in upload order, and their totals."""
+    """What one export wrote: its folder, its manifest, and where an earlier export went."""
 
     out_dir: Path
-    max_bytes: int
-    files: list[BatchFileInfo] = field(default_factory=list)
+    manifest: Manifest
     archived: Path | None = None  # where an earlier, shipped export of the folder went
 
     @property
+    def files(self) -> tuple[BatchFileInfo, ...]:
+        return self.manifest.files
+
+    @property
     def records(self) -> int:
-        return sum(info.records for info in self.files)
+        return self.manifest.records
 
     @property
     def bytes(self) -> int:
-        return sum(info.bytes for info in self.files)
-
-    def manifest(self) -> Manifest:
-        return Manifest(max_bytes=self.max_bytes, files=tuple(self.files))
+        return self.manifest.bytes
 
 
 def gzip_header(level: int = COMPRESSION_LEVEL) -> bytes:
@@ -308,22 +308,23 @@ def write_batch_files(
         with folder.locked("export", wait=wait):
             archived = folder.prepare_export(archive_previous=archive_previous)
             try:
-                result = _write_batch_files(chunks, folder, max_bytes, on_records)
+                manifest = _write_batch_files(chunks, folder, max_bytes, on_records)
             except BaseException:
                 folder.discard_export()
                 raise
     except OSError as exc:
         raise LoaderError(f"cannot write batch files in {out_dir}: "
                           f"{exc.strerror or type(exc).__name__}") from None
-    result.archived = archived
-    return result
+    return ExportResult(out_dir=folder.path, manifest=manifest, archived=archived)
 
 
 class _BatchWriter:
     """Fills batch files in turn with pieces of one mode, opening the next when one is full."""
 
     def __init__(self, out_dir: Path, max_bytes: int) -> None:
-        self.result = ExportResult(out_dir=out_dir, max_bytes=max_bytes)
+        self.out_dir = out_dir
+        self.max_bytes = max_bytes
+        self.files: list[BatchFileInfo] = []
         self.current: _OpenBatchFile | None = None
         self._waiting: list[BatchRecord] = []
 
@@ -354,28 +355,28 @@ class _BatchWriter:
     def _place(self, records: Sequence[BatchRecord]) -> int:
         """Place leading records in the current file or a new one; how many were placed."""
         if self.current is None:
-            self.current = _OpenBatchFile(self.result.out_dir, len(self.result.files) + 1,
-                                          self.result.max_bytes, records[0].mode)
+            self.current = _OpenBatchFile(self.out_dir, len(self.files) + 1, self.max_bytes,
+                                          records[0].mode)
         placed = self.current.place(records)
         if placed < len(records):
             if self.current.records == 0:
                 record = records[0]
                 raise LoaderError(
                     f"record of order {record.reference_id} (order_id {record.order_id})"
-                    f" alone does not fit in {self.result.max_bytes} compressed bytes"
+                    f" alone does not fit in {self.max_bytes} compressed bytes"
                 )
             self._close_current()
         return placed
 
     def _close_current(self) -> None:
         if self.current is not None:
-            self.result.files.append(self.current.close())
+            self.files.append(self.current.close())
             self.current = None
 
-    def close(self) -> ExportResult:
+    def close(self) -> Manifest:
         self._drain()
         self._close_current()
-        return self.result
+        return Manifest(max_bytes=self.max_bytes, files=tuple(self.files))
 
     def abandon(self) -> None:
         if self.current is not None:
@@ -387,15 +388,15 @@ def _write_batch_files(
     folder: BatchFolder,
     max_bytes: int,
     on_records: Callable[[int], None] | None,
-) -> ExportResult:
+) -> Manifest:
     writer = _BatchWriter(folder.path, max_bytes)
     try:
         for chunk in chunks:
             writer.add(chunk)
             if on_records is not None:
                 on_records(len(chunk))
-        result = writer.close()
+        manifest = writer.close()
     finally:
         writer.abandon()
-    folder.write_manifest(result.manifest())
-    return result
+    folder.write_manifest(manifest)
+    return manifest
