@@ -8,10 +8,10 @@ import click
 import duckdb
 
 from cdp_loader import sample_warehouse as generator
-from cdp_loader.errors import LoaderError
+from cdp_loader.errors import EXIT_STATUS_HELP, LoaderError
 
 
-@click.command("sample-warehouse")
+@click.command("sample-warehouse", epilog=EXIT_STATUS_HELP)
 @click.option("--orders", type=int, default=10000, show_default=True,
               help="Bulk orders to generate (0 or more), besides the fixed showcase orders.")
 @click.option("--seed", type=int, default=42, show_default=True,

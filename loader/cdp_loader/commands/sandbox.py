@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from click.core import ParameterSource
 
-from cdp_loader.errors import LoaderError
+from cdp_loader.errors import EXIT_STATUS_HELP, LoaderError
 from cdp_loader.sandbox import (
     DEFAULT_API_TOKEN,
     DEFAULT_CLIENT_KEY,
@@ -26,7 +26,8 @@ def _fault_plan(ctx: click.Context, param: click.Parameter, specs: tuple[str, ..
         raise LoaderError(f"--faults: {exc}") from None
 
 
-@click.command("sandbox", epilog="Fault plans (--faults):\n\n" + _FAULT_HELP)
+@click.command("sandbox", epilog="Fault plans (--faults):\n\n" + _FAULT_HELP + "\n\n"
+               + EXIT_STATUS_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Loopback address to listen on (127.0.0.0/8, ::1 or localhost).")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
