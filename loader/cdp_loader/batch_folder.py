@@ -278,7 +278,9 @@ class BatchFolder:
         """Make the folder ready for a new export; returns where an earlier one was archived.
 
         A folder whose files were shipped (it has a ledger) is refused unless
-        `archive_previous`; the files of an export never shipped are removed.
+        `archive_previous`, and then too while its ship has not finished: the
+        files not yet final would be forgotten. The files of an export never
+        shipped are removed.
         """
         self.path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         archived = None
@@ -288,11 +290,23 @@ class BatchFolder:
                     f"{self.path} holds the ledger of an earlier ship; export into a new "
                     "folder, or pass --archive-previous to move that export and its ledger "
                     f"to {self.path}/{ARCHIVE_PREFIX}<time>/ first")
+            unfinished = self._files_not_final()
+            if unfinished:
+                raise LoaderError(
+                    f"the earlier ship of {self.path} has not finished ({unfinished} files "
+                    f"not final); run `cdp-loader ship {self.path}` to finish it, or export "
+                    "into a new folder")
             archived = self._archive()
         for path in self._export_files():
             path.unlink()
         _fsync_folder(self.path)
         return archived
+
+    def _files_not_final(self) -> int:
+        if not self.manifest_path.exists():
+            return 0
+        ledger = self.ledger()
+        return sum(not ledger.finished(info) for info in self.manifest().files)
 
     def _export_files(self) -> list[Path]:
         names = (MANIFEST_NAME, MANIFEST_NAME + TEMP_SUFFIX)

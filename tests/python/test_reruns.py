@@ -598,3 +598,24 @@ def test_sigterm_during_the_dbt_build_of_a_run_stops_dbt_too(tmp_path: Path) -> 
     assert not Path(f"/proc/{dbt}").exists() or "zombie" in Path(
         f"/proc/{dbt}/status").read_text()
     assert not (tmp_path / "out").exists()
+
+
+def test_an_unfinished_ship_is_not_archived_away(sandbox: Sandbox, tmp_path: Path) -> None:
+    folder = tmp_path / "batches"
+    make_batch_folder(folder, inserts=4)
+    env = ship_env(sandbox, tmp_path)
+    sandbox.faults.add("503x50@allocate")
+    stopped = cli_run(["ship", str(folder), "--timeout", "0.3", "--no-progress"], env)
+    assert stopped.exit_code == 2
+    database = tmp_path / "warehouse.duckdb"
+    create_batch_records_db(database, sample_records(2))
+
+    refused = cli_run(["export", "--out", str(folder), "--database", str(database),
+                       "--archive-previous", "--no-progress"], env)
+
+    files = len(manifest_files(folder))
+    assert refused.exit_code == 2
+    assert refused.stderr == (f"cdp-loader: the earlier ship of {folder} has not finished "
+                              f"({files} files not final); run `cdp-loader ship {folder}` to "
+                              "finish it, or export into a new folder\n")
+    assert not list(folder.glob("shipped-*"))
