@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,13 @@ class NotLoopback(ValueError):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     context: SandboxContext
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that goes away mid-answer (a loader stopped by Ctrl-C) is not the
+        # sandbox's error: no traceback for it on the sandbox's console.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Server6(_Server):
