@@ -332,6 +332,7 @@ def _items_are_clean(items: list[Any], order_ordered_at: str, references: set[st
     flight, item_types, currencies, languages = (
         rc.FLIGHT_ITEM_TYPE, _ITEM_TYPE, _CURRENCY, _LANGUAGE)
     days, times, upper = _MINUTES_DAY, _MINUTES_TIME, _UPPER_CODE
+    view, digits = memoryview, _NUMBER_STARTS
     for item in items:
         reference = item.referenceId
         if reference in references:
@@ -340,8 +341,11 @@ def _items_are_clean(items: list[Any], order_ordered_at: str, references: set[st
         item_type = item.type
         if not (item_types[item_type] and currencies[item.currencyCode]
                 and currencies[item.originalCurrencyCode] and languages[item.language]
-                and _number(item.price) and _number(item.quantity)
-                and _number(item.originalPrice)):
+                and view(item.price)[0] in digits):  # price is required
+            return False
+        quantity, original = item.quantity, item.originalPrice
+        if (quantity is not UNSET and view(quantity)[0] not in digits) or (
+                original is not UNSET and view(original)[0] not in digits):
             return False
         ordered_at = item.orderedAt
         if ordered_at != order_ordered_at and not _millis(ordered_at):

@@ -148,36 +148,38 @@ def _check_readable_file(
     rows: list[tuple[int, int, str, str]] = []
     number = 0
     for number, (body, terminated) in enumerate(_gzip_lines(path, file_problems), start=1):
-        # The fast way inline: most lines are clean, and a call per line costs.
+        if len(rows) >= _REF_ROWS:
+            refs.writerows(rows)
+            rows.clear()
+        # The fast way inline, lean: most lines are clean, and each step costs per line.
         keys = clean_line(body) if terminated else None
-        if keys is not None:
-            errors: list[str] = []
-            warnings: list[str] = []
+        if keys is not None:  # its ref and referenceId are non-empty strings
             ref, reference_id, ordered_at = keys
-            reference = reference_id or NO_REFERENCE
-        else:
-            line = check_line(body, terminated)
-            errors, warnings = line.errors, line.warnings
-            ref, reference_id, ordered_at = line.ref, line.reference_id, line.ordered_at
-            reference = line.reference
-        if ref is not None:
-            rows.append((index, number, ref, reference))
-            if len(rows) >= _REF_ROWS:
-                refs.writerows(rows)
-                rows.clear()
-        if reference_id is not None and ordered_at is not None:
+            rows.append((index, number, ref, reference_id))
             first_line = seen_orders.setdefault((reference_id, ordered_at), number)
             if first_line != number:
-                errors.append(f"same referenceId and orderedAt as line {first_line} "
-                              "of this file")
-        for message in errors:
+                problems.append(Problem(name, number, reference_id, _same_order(first_line)))
+            continue
+        line = check_line(body, terminated)
+        reference = line.reference
+        if line.ref is not None:
+            rows.append((index, number, line.ref, reference))
+        if line.reference_id is not None and line.ordered_at is not None:
+            first_line = seen_orders.setdefault((line.reference_id, line.ordered_at), number)
+            if first_line != number:
+                line.errors.append(_same_order(first_line))
+        for message in line.errors:
             problems.append(Problem(name, number, reference, message))
-        for message in warnings:
+        for message in line.warnings:
             problems.append(Problem(name, number, reference, message, WARNING))
     refs.writerows(rows)
     report.records = number
     for line_number, message in file_problems:
         problems.append(Problem(name, line_number, NO_REFERENCE, message))
+
+
+def _same_order(first_line: int) -> str:
+    return f"same referenceId and orderedAt as line {first_line} of this file"
 
 
 def _repeated_refs(refs_dir: Path, paths: Sequence[Path]) -> Iterator[Problem]:
