@@ -1,0 +1,89 @@
+{#- The rows of one raw table as text, column by column, for a fingerprint:
+    a value is quoted and its quotes doubled, a null is the bare word null,
+    so no two rows give the same text. -#}
+{% macro fingerprint_text(columns) -%}
+    {%- for column in columns -%}
+        coalesce('"' || replace(cast({{ column }} as {{ dbt.type_string() }}), '"', '""') || '"', 'null')
+        {%- if not loop.last %} || ',' || {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- The fingerprint of a group of such rows: the md5 of their texts in a
+    fixed order (the text itself), so the same rows give the same md5 in
+    any storage order. A string aggregate, not a hash one. -#}
+{% macro fingerprint_agg(row_text) -%}
+    md5({{ ordered_string_agg(row_text, "'|'", row_text) }})
+{%- endmacro %}
+
+{#- In an order-grain incremental model, true for the orders this build
+    rebuilds (int_orders_touched), true for every order on a full build.
+    The ref is taken when dbt parses the model, so that dbt orders the model
+    after it, and not on a full build (a unit test gives no such input). -#}
+{% macro touched_orders_filter(key) -%}
+    {%- if not execute or is_nightly_build() -%}
+        {{ key }} in (
+            select touched.order_id from {{ ref('int_orders_touched') }} as touched
+            where touched.touched_build_id = {{ build_id() }}
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The same for a model keyed by order line: the current lines of the
+    touched orders (a line that moved to another order is one of its lines). -#}
+{% macro touched_lines_filter(key) -%}
+    {%- if not execute or is_nightly_build() -%}
+        {{ key }} in (
+            select touched_lines.order_line_id from {{ ref('int_order_lines_mapped') }} as touched_lines
+            where {{ touched_orders_filter('touched_lines.order_id') }}
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A nightly build deletes the rows of the orders it rebuilds first, as a
+    pre-hook: an order whose rows this build no longer makes (a shipped
+    order now quarantined) then loses them, where delete+insert alone
+    deletes only the keys it inserts. `lines`: the model is keyed by order
+    line (touched_lines_filter). -#}
+{% macro delete_touched_rows(key='order_id', lines=false) -%}
+    {%- if is_nightly_build() -%}
+        delete from {{ this }}
+        where {{ touched_lines_filter(key) if lines else touched_orders_filter(key) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- cdp_batch_records on a nightly build: every delete record is built
+    again (a delete targets what CDP holds, which a ship changes without
+    any change in the raw tables; there are few), and the inserts of the
+    touched orders. -#}
+{% macro delete_touched_batch_records() -%}
+    {%- if is_nightly_build() -%}
+        delete from {{ this }}
+        where mode = 'delete' or {{ touched_orders_filter('order_id') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- After a nightly build of cdp_batch_records: seq is the position in file
+    order, which a new delete or order shifts for the records after it, so
+    every record takes its seq from int_batch_records_numbered (the keys
+    alone, numbered whole; only the seq column is written). The rows are
+    then no longer stored in seq order: the loader reads them `order by seq`. -#}
+{% macro renumber_batch_records() -%}
+    {%- if is_nightly_build() -%}
+        update {{ this }} as records
+        set seq = numbered.seq
+        from {{ ref('int_batch_records_numbered') }} as numbered
+        where
+            records.mode = numbered.mode
+            and records.order_id = numbered.order_id
+            and records.seq <> numbered.seq
+    {%- endif -%}
+{%- endmacro %}
+
+{#- is_incremental() of a model built, false in a unit test (no `this`). -#}
+{% macro is_nightly_build() -%}
+    {{ return(this is not none and is_incremental()) }}
+{%- endmacro %}

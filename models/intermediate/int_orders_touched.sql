@@ -1,0 +1,375 @@
+{#- Which orders this build rebuilds, and why: one row per order with what
+    the raw tables held for it at the last build that touched it. A full
+    build touches every order ('backfill'). A nightly (incremental) build
+    touches, from the raw tables alone:
+    - orders with a new version (updated_at at or after the latest one seen),
+      and every order a new version of a line belongs or belonged to;
+    - orders whose rows without a timestamp changed (segments, passengers,
+      attributes, line attributes): found by the fingerprint of each, an md5
+      over the rows' text in a fixed order, compared with the one stored;
+    - orders whose customer or a passenger's customer changed (the customer
+      row or its identifiers), by a fingerprint in the same way;
+    - and every order that shares a referenceId, now or before, with one of
+      those: the 24-hour rule can change its neighbours' fate.
+    The order-grain models rebuild the orders whose touched_build_id is this
+    build's (touched_orders_filter). -#}
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
+with
+
+all_orders as (
+    select distinct order_id from {{ source('raw', 'orders') }}
+),
+
+line_owners as (
+    -- Every order any version of a line was in.
+    select distinct
+        order_line_id,
+        order_id
+    from {{ source('raw', 'order_lines') }}
+),
+
+segment_rows as (
+    select
+        line_owners.order_id,
+        {{ fingerprint_text([
+            'segments.order_line_id', 'segments.segment_id', 'segments.segment_number',
+            'segments.origin', 'segments.destination', 'segments.departure_at',
+            'segments.arrival_at', 'segments.carrier', 'segments.flight_number',
+            'segments.fare_class', 'segments.fare_family',
+        ]) }} as row_text
+    from {{ source('raw', 'flight_segments') }} as segments
+    inner join line_owners
+        on segments.order_line_id = line_owners.order_line_id
+),
+
+segments as (
+    select
+        order_id,
+        {{ fingerprint_agg('row_text') }} as segments_fingerprint
+    from segment_rows
+    group by order_id
+),
+
+passenger_rows as (
+    select
+        order_id,
+        {{ fingerprint_text(['passenger_index', 'title', 'first_name', 'last_name', 'customer_id']) }}
+            as row_text
+    from {{ source('raw', 'order_passengers') }}
+),
+
+passengers as (
+    select
+        order_id,
+        {{ fingerprint_agg('row_text') }} as passengers_fingerprint
+    from passenger_rows
+    group by order_id
+),
+
+attribute_rows as (
+    select
+        order_id,
+        {{ fingerprint_text(['attribute_name', 'attribute_value', 'value_type']) }} as row_text
+    from {{ source('raw', 'order_attributes') }}
+),
+
+attributes as (
+    select
+        order_id,
+        {{ fingerprint_agg('row_text') }} as attributes_fingerprint
+    from attribute_rows
+    group by order_id
+),
+
+line_attribute_rows as (
+    select
+        line_owners.order_id,
+        {{ fingerprint_text([
+            'line_attributes.order_line_id', 'line_attributes.attribute_name',
+            'line_attributes.attribute_value', 'line_attributes.value_type',
+        ]) }} as row_text
+    from {{ source('raw', 'order_line_attributes') }} as line_attributes
+    inner join line_owners
+        on line_attributes.order_line_id = line_owners.order_line_id
+),
+
+line_attributes as (
+    select
+        order_id,
+        {{ fingerprint_agg('row_text') }} as line_attributes_fingerprint
+    from line_attribute_rows
+    group by order_id
+),
+
+identifier_rows as (
+    select
+        customer_id,
+        {{ fingerprint_text(['provider', 'external_id', 'expires_at']) }} as row_text
+    from {{ source('raw', 'customer_identifiers') }}
+),
+
+customer_identifiers as (
+    select
+        customer_id,
+        {{ fingerprint_agg('row_text') }} as identifiers_fingerprint
+    from identifier_rows
+    group by customer_id
+),
+
+customer_rows as (
+    select
+        customers.customer_id,
+        {{ fingerprint_text([
+            'customers.customer_id', 'customers.title', 'customers.first_name',
+            'customers.last_name', 'customers.gender', 'customers.birth_date',
+            'customers.email', 'customers.phone_primary', 'customers.phone_secondary',
+            'customers.created_at', 'customers.updated_at',
+            'customer_identifiers.identifiers_fingerprint',
+        ]) }} as customer_text
+    from {{ source('raw', 'customers') }} as customers
+    left join customer_identifiers
+        on customers.customer_id = customer_identifiers.customer_id
+),
+
+order_customers as (
+    -- The customers an order's record reads: who ordered (in any version)
+    -- and the passengers' own customers.
+    select distinct
+        order_id,
+        customer_id
+    from (
+        select
+            order_id,
+            customer_id
+        from {{ source('raw', 'orders') }}
+        union all
+        select
+            order_id,
+            customer_id
+        from {{ source('raw', 'order_passengers') }}
+    ) as readers
+    where customer_id is not null
+),
+
+order_customer_rows as (
+    select
+        order_customers.order_id,
+        {{ fingerprint_text(['order_customers.customer_id', 'customer_rows.customer_text']) }} as row_text
+    from order_customers
+    left join customer_rows
+        on order_customers.customer_id = customer_rows.customer_id
+),
+
+customers as (
+    select
+        order_id,
+        {{ fingerprint_agg('row_text') }} as customers_fingerprint
+    from order_customer_rows
+    group by order_id
+),
+
+fingerprints as (
+    select
+        all_orders.order_id,
+        segments.segments_fingerprint,
+        passengers.passengers_fingerprint,
+        attributes.attributes_fingerprint,
+        line_attributes.line_attributes_fingerprint,
+        customers.customers_fingerprint
+    from all_orders
+    left join segments
+        on all_orders.order_id = segments.order_id
+    left join passengers
+        on all_orders.order_id = passengers.order_id
+    left join attributes
+        on all_orders.order_id = attributes.order_id
+    left join line_attributes
+        on all_orders.order_id = line_attributes.order_id
+    left join customers
+        on all_orders.order_id = customers.order_id
+),
+
+{% if is_incremental() %}
+
+stored as (
+    select * from {{ this }}
+),
+
+new_versions as (
+    -- New or changed orders, erasures and test flags included: a new version.
+    select distinct
+        order_id,
+        case
+            when order_id in (select stored.order_id from stored) then 'order_version'
+            else 'new_order'
+        end as reason
+    from {{ source('raw', 'orders') }}
+    where updated_at >= (select max(stored.orders_updated_at) from stored)
+),
+
+new_line_versions as (
+    select distinct
+        line_owners.order_id,
+        'line_version' as reason
+    from {{ source('raw', 'order_lines') }} as new_lines
+    inner join line_owners
+        on new_lines.order_line_id = line_owners.order_line_id
+    where new_lines.updated_at >= (select max(stored.lines_updated_at) from stored)
+),
+
+changed_rows as (
+    -- Rows without a timestamp: a fingerprint that differs from the stored one.
+    {%- set fingerprinted = ['segments', 'passengers', 'attributes', 'line_attributes', 'customers'] %}
+    {%- for name in fingerprinted %}
+        select
+            fingerprints.order_id,
+            '{{ name }}' as reason
+        from fingerprints
+        inner join stored
+            on fingerprints.order_id = stored.order_id
+        where fingerprints.{{ name }}_fingerprint is distinct from stored.{{ name }}_fingerprint
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
+directly_touched as (
+    select * from new_versions
+    union all
+    select * from new_line_versions
+    union all
+    select * from changed_rows
+),
+
+touched_references as (
+    -- The referenceIds of the touched orders, before (as stored) and now
+    -- (in any version).
+    select stored.reference_id
+    from stored
+    where stored.order_id in (select directly_touched.order_id from directly_touched)
+    union
+    select reference_id
+    from {{ ref('stg_raw__orders') }}
+    where order_id in (select directly_touched.order_id from directly_touched)
+),
+
+status_changes as (
+    -- What a new version did: erased the order, or made it a test order.
+    select
+        versions.order_id,
+        case when versions.is_test then 'test_order' else 'erased' end as reason
+    from {{ ref('stg_raw__orders') }} as versions
+    inner join stored
+        on versions.order_id = stored.order_id
+    where
+        versions.version_rank = 1
+        and versions.order_id in (select new_versions.order_id from new_versions)
+        and (
+            (versions.is_test and not stored.is_test)
+            or (versions.deleted_at is not null and not stored.is_deleted)
+        )
+),
+
+neighbours as (
+    select
+        order_id,
+        'reference_neighbour' as reason
+    from stored
+    where reference_id in (select touched_references.reference_id from touched_references)
+),
+
+{% endif %}
+
+reasons as (
+    {%- if is_incremental() %}
+        select distinct
+            order_id,
+            reason
+        from (
+            select * from directly_touched
+            union all
+            select * from status_changes
+            union all
+            select * from neighbours
+        ) as touched
+    {%- else %}
+        select
+            order_id,
+            'backfill' as reason
+        from all_orders
+    {%- endif %}
+),
+
+touched as (
+    select
+        order_id,
+        {{ ordered_string_agg('reason', "','", 'reason') }} as touched_because
+    from reasons
+    group by order_id
+),
+
+current_versions as (
+    select
+        order_id,
+        reference_id,
+        is_test,
+        deleted_at is not null as is_deleted
+    from {{ ref('stg_raw__orders') }}
+    where
+        version_rank = 1
+        and order_id in (select touched.order_id from touched)
+),
+
+order_times as (
+    select
+        order_id,
+        max(updated_at) as orders_updated_at
+    from {{ source('raw', 'orders') }}
+    where order_id in (select touched.order_id from touched)
+    group by order_id
+),
+
+line_times as (
+    select
+        order_id,
+        max(updated_at) as lines_updated_at
+    from {{ source('raw', 'order_lines') }}
+    where order_id in (select touched.order_id from touched)
+    group by order_id
+),
+
+final as (
+    select
+        touched.order_id,
+        current_versions.reference_id,
+        current_versions.is_test,
+        current_versions.is_deleted,
+        order_times.orders_updated_at,
+        line_times.lines_updated_at,
+        fingerprints.segments_fingerprint,
+        fingerprints.passengers_fingerprint,
+        fingerprints.attributes_fingerprint,
+        fingerprints.line_attributes_fingerprint,
+        fingerprints.customers_fingerprint,
+        touched.touched_because,
+        {{ build_id() }} as touched_build_id,
+        {{ build_started_at() }} as touched_at
+    from touched
+    inner join current_versions
+        on touched.order_id = current_versions.order_id
+    inner join order_times
+        on touched.order_id = order_times.order_id
+    inner join fingerprints
+        on touched.order_id = fingerprints.order_id
+    left join line_times
+        on touched.order_id = line_times.order_id
+)
+
+select * from final
