@@ -5,16 +5,17 @@
     dropped; of those sharing a name the first by stored name, then value
     (NULL last), wins; past the first max_extension_attributes by name the
     rest are dropped. Every drop is counted. One row per owner that has any
-    attribute. `sliced`: the model is a sliced_table by `owner_key`. -#}
-{% macro extension_attributes(attributes_relation, owner_key, sliced=false) -%}
+    attribute. `sliced`: the model is a sliced_table by `owner_key`; `touched`:
+    the owners a nightly build rebuilds (touched_orders_filter). -#}
+{% macro extension_attributes(attributes_relation, owner_key, sliced=false, touched='true') -%}
 
 with
 
 attributes as (
     select * from {{ attributes_relation }}
-    {%- if sliced %}
-    where {{ build_slice_filter(owner_key) }}
-    {%- endif %}
+    where
+        {%- if sliced %} {{ build_slice_filter(owner_key) }} and{% endif %}
+        {{ touched }}
 ),
 
 typed as (

@@ -16,6 +16,13 @@
     built in key order, so a model that sorts each slice by the key is
     stored sorted whole. -#}
 {% materialization sliced_table, adapter='duckdb' %}
+    {{ return(build_sliced_table()) }}
+{% endmaterialization %}
+
+{#- The sliced build itself: sliced_table's, and the full refresh (or first
+    build) of an incremental model that names `slices_from`
+    (macros/materializations/incremental.sql). -#}
+{% macro build_sliced_table() %}
 
     {%- set existing_relation = load_cached_relation(this) -%}
     {%- set target_relation = this.incorporate(type='table') -%}
@@ -70,7 +77,7 @@
 
     {{ return({'relations': [target_relation]}) }}
 
-{% endmaterialization %}
+{% endmacro %}
 
 {#- Where the slices of `relation`'s rows are cut: the last `key` of every
     slice but the last, one slice per `rows_per_slice` rows. -#}

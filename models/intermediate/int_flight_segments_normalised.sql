@@ -1,3 +1,11 @@
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched_rows() }}",
+) }}
+
 with
 
 segments as (
@@ -6,13 +14,17 @@ segments as (
 
 flight_items as (
     -- Segments are sent on FLIGHT items only; those of other lines are ignored.
-    select order_line_id from {{ ref('int_order_lines_mapped') }}
-    where item_type = 'FLIGHT'
+    select
+        order_id,
+        order_line_id
+    from {{ ref('int_order_lines_mapped') }}
+    where item_type = 'FLIGHT' and {{ touched_orders_filter('order_id') }}
 ),
 
 compacted as (
     select
         segments.*,
+        flight_items.order_id,
         {{ ascii_upper("replace(segments.flight_number_text, ' ', '')") }} as flight_number_compact
     from segments
     inner join flight_items
@@ -21,6 +33,7 @@ compacted as (
 
 normalised as (
     select
+        order_id,
         order_line_id,
         segment_id,
         segment_id_as_stored,

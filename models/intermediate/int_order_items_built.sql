@@ -1,5 +1,9 @@
 {{ config(
-    materialized=('sliced_table' if target.type == 'duckdb' else 'table'),
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched_rows() }}",
     slices_from='int_orders_mapped',
 ) }}
 -- The slices are cut from the orders:
@@ -9,7 +13,7 @@ with
 
 lines as (
     select * from {{ ref('int_order_lines_mapped') }}
-    where {{ build_slice_filter('order_id') }}
+    where {{ build_slice_filter('order_id') }} and {{ touched_orders_filter('order_id') }}
 ),
 
 segments as (

@@ -1,14 +1,22 @@
 {%- set max_name_length = var('max_item_name_length') -%}
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched_rows() }}",
+) }}
 
 with
 
 lines as (
     select * from {{ ref('stg_raw__order_lines') }}
-    where version_rank = 1
+    where version_rank = 1 and {{ touched_orders_filter('order_id') }}
 ),
 
 orders as (
     select * from {{ ref('int_orders_mapped') }}
+    where {{ touched_orders_filter('order_id') }}
 ),
 
 item_statuses as (

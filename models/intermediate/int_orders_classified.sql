@@ -13,11 +13,19 @@
     ('invalid_item', 'coalesce(items.has_invalid_item, false)', false),
     ('no_contact', 'not coalesce(contacts.is_matchable, false)', false),
 ] -%}
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched_rows() }}",
+) }}
 
 with
 
 orders as (
     select * from {{ ref('int_orders_mapped') }}
+    where {{ touched_orders_filter('order_id') }}
 ),
 
 collisions as (
@@ -39,6 +47,7 @@ items as (
         bool_or(not is_currency_valid) as has_invalid_currency,
         bool_or(invalid_item_reason is not null) as has_invalid_item
     from {{ ref('int_order_items_built') }}
+    where {{ touched_orders_filter('order_id') }}
     group by order_id
 ),
 

@@ -1,8 +1,16 @@
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched_rows() }}",
+) }}
+
 with
 
 orders as (
     select * from {{ ref('stg_raw__orders') }}
-    where version_rank = 1
+    where version_rank = 1 and {{ touched_orders_filter('order_id') }}
 ),
 
 order_statuses as (

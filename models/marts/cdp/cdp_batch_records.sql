@@ -2,7 +2,12 @@
     and consumers, builds the lines and sorts them. At 10M orders a slice
     of 1M ran out of the 6 GB cap; 500k did not. -#}
 {{ config(
-    materialized=('sliced_table' if target.type == 'duckdb' else 'table'),
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched_batch_records() }}",
+    post_hook="{{ renumber_batch_records() }}",
     slices_from='int_orders_mapped',
     rows_per_slice=(var('orders_per_build_slice') | int) // 2,
 ) }}
@@ -54,7 +59,9 @@ digested as (
 
 file_order as (
     select * from {{ ref('int_batch_records_numbered') }}
-    where mode = 'delete' or {{ build_slice_filter('order_id') }}
+    where
+        mode = 'delete'
+        or ({{ build_slice_filter('order_id') }} and {{ touched_orders_filter('order_id') }})
 ),
 
 enveloped as (

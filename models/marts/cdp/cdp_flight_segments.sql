@@ -1,3 +1,11 @@
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched_rows() }}",
+) }}
+
 with
 
 items as (
@@ -6,11 +14,12 @@ items as (
         order_line_id,
         reference_id
     from {{ ref('cdp_order_items') }}
-    where type = 'FLIGHT'
+    where type = 'FLIGHT' and {{ touched_orders_filter('order_id') }}
 ),
 
 segments as (
     select * from {{ ref('int_flight_segments_normalised') }}
+    where {{ touched_orders_filter('order_id') }}
 ),
 
 final as (

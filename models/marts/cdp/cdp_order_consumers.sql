@@ -1,11 +1,21 @@
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched_rows() }}",
+) }}
+
 with
 
 orders as (
     select order_id from {{ ref('cdp_orders') }}
+    where {{ touched_orders_filter('order_id') }}
 ),
 
 consumers as (
     select * from {{ ref('int_order_consumers_built') }}
+    where {{ touched_orders_filter('order_id') }}
 ),
 
 final as (

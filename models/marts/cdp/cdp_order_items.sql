@@ -1,3 +1,11 @@
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched_rows() }}",
+) }}
+
 with
 
 orders as (
@@ -5,10 +13,12 @@ orders as (
         order_id,
         reference_id
     from {{ ref('cdp_orders') }}
+    where {{ touched_orders_filter('order_id') }}
 ),
 
 items as (
     select * from {{ ref('int_order_items_built') }}
+    where {{ touched_orders_filter('order_id') }}
 ),
 
 final as (

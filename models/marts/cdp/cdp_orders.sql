@@ -1,12 +1,21 @@
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched_rows() }}",
+) }}
+
 with
 
 orders as (
     select * from {{ ref('int_orders_mapped') }}
+    where {{ touched_orders_filter('order_id') }}
 ),
 
 shipped as (
     select order_id from {{ ref('int_orders_classified') }}
-    where destination = 'shipped'
+    where destination = 'shipped' and {{ touched_orders_filter('order_id') }}
 ),
 
 items as (
@@ -16,6 +25,7 @@ items as (
         cast(sum(extension_attributes_sent) as bigint) as item_extension_attributes_sent,
         cast(sum(extension_attributes_dropped) as bigint) as item_extension_attributes_dropped
     from {{ ref('int_order_items_built') }}
+    where {{ touched_orders_filter('order_id') }}
     group by order_id
 ),
 
@@ -24,11 +34,13 @@ consumers as (
         order_id,
         count(*) as consumer_count
     from {{ ref('int_order_consumers_built') }}
+    where {{ touched_orders_filter('order_id') }}
     group by order_id
 ),
 
 extensions as (
     select * from {{ ref('int_order_extensions_built') }}
+    where {{ touched_orders_filter('order_id') }}
 ),
 
 final as (
