@@ -17,6 +17,7 @@ from cdp_loader.commands.ship import (
 from cdp_loader.errors import EXIT_STATUS_HELP
 from cdp_loader.pipeline import DEFAULT_TIMEOUT, RunOptions, RunReport, run_job
 from cdp_loader.progress import progress
+from cdp_loader.validate import ERROR
 
 
 def _heading(text: str) -> None:
@@ -33,8 +34,7 @@ class _TextReport:
         if stage == "validate":
             # Problems go to stderr whatever the output format: they say why nothing shipped.
             for problem in report.problems:
-                severity = "" if getattr(problem, "severity", "error") == "error" \
-                    else f"{problem.severity}: "
+                severity = "" if problem.severity == ERROR else f"{problem.severity}: "
                 click.echo(f"{problem.file}:{problem.line} {problem.reference_id}: "
                            f"{severity}{problem.message}", err=True)
         if stage == "ship" and report.folder is not None:
@@ -68,9 +68,8 @@ class _TextReport:
         assert report.validation is not None
         _heading("validate")
         stats = report.validation
-        warnings = getattr(stats, "warnings", 0)
         click.echo(f"{stats.files} files, {stats.records:,} records, {stats.problems} problems"
-                   + (f", {warnings} warnings" if warnings else ""))
+                   + (f", {stats.warnings} warnings" if stats.warnings else ""))
 
     def _ship(self, report: RunReport) -> None:
         assert report.ship is not None
