@@ -39,15 +39,14 @@ from cdp_loader.batch_folder import (
     INDEX_DELIMITER,
     INDEX_HEADER,
     INDEX_QUOTE,
-    TEMP_SUFFIX,
     BatchFileInfo,
     BatchFolder,
     Manifest,
     batch_file_name,
-    create_private,
     index_file_name,
 )
 from cdp_loader.errors import LoaderError
+from cdp_loader.files import TEMP_SUFFIX, create_private
 from cdp_loader.records import BatchRecord
 
 MAX_BATCH_BYTES = 50_000_000  # spec §1.1: 50 MB gzipped, read as decimal to satisfy MB and MiB

@@ -31,16 +31,22 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from cdp_loader.errors import LoaderError
+from cdp_loader.files import (
+    FILE_MODE,
+    TEMP_SUFFIX,
+    fsync_folder,
+    md5_of_file,
+    write_durably,
+)
 
 MANIFEST_NAME = "manifest.json"
 LEDGER_NAME = "ledger.json"
@@ -50,7 +56,6 @@ ARCHIVE_PREFIX = "shipped-"
 BATCH_PREFIX = "batch-"
 BATCH_SUFFIX = ".json.gz"
 INDEX_SUFFIX = ".index.tsv"
-TEMP_SUFFIX = ".tmp"
 INDEX_HEADER = ("ref", "order_id", "reference_id", "mode", "ordered_at", "record_hash")
 # The index is TSV with a header; a field holding a tab, a newline or `"` is quoted
 # with `"`, doubled inside (Python's csv). Readers that load many at once (the
@@ -59,7 +64,6 @@ INDEX_DELIMITER = "\t"
 INDEX_QUOTE = '"'
 # The keys of a rejects.ndjson line that name a record: file, its batch, the record's ref.
 REJECT_KEYS = ("file", "batchRef", "ref", "code")
-FILE_MODE = 0o600
 DIR_MODE = 0o700
 
 MANIFEST_FORMAT = 2  # 2 adds each index's MD5; format 1 folders are still read
@@ -67,7 +71,6 @@ LEDGER_FORMAT = 2  # 2 adds each index's MD5 to an entry; format 1 ledgers are s
 STATES = ("pending", "allocated", "uploading", "uploaded", "success", "error")
 TERMINAL_STATES = frozenset({"success", "error"})
 _LOCK_POLL_SECONDS = 0.2
-_HASH_BLOCK = 1 << 20
 
 
 def utc_now() -> str:
@@ -81,50 +84,6 @@ def batch_file_name(number: int) -> str:
 
 def index_file_name(number: int) -> str:
     return f"{BATCH_PREFIX}{number:05d}{INDEX_SUFFIX}"
-
-
-def md5_of_file(path: Path) -> tuple[str, int]:
-    """(hex MD5, size) of a file, read a block at a time."""
-    digest = hashlib.md5(usedforsecurity=False)
-    size = 0
-    with path.open("rb") as handle:
-        while block := handle.read(_HASH_BLOCK):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
-
-
-def _fsync_folder(folder: Path) -> None:
-    # The rename itself must reach the disk, or a power cut can undo it.
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
-
-
-def write_durably(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` (0600): temp file, fsync, rename, fsync the folder."""
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX,
-                                         dir=path.parent)
-    try:
-        os.fchmod(handle, FILE_MODE)
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
-    _fsync_folder(path.parent)
-
-
-def create_private(path: Path) -> IO[bytes]:
-    """Create `path` exclusively with mode 0600 (it will hold personal data)."""
-    # O_EXCL: never write into a file someone else created (or linked) there.
-    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb")
 
 
 @dataclass(frozen=True)
@@ -299,7 +258,7 @@ class BatchFolder:
             archived = self._archive()
         for path in self._export_files():
             path.unlink()
-        _fsync_folder(self.path)
+        fsync_folder(self.path)
         return archived
 
     def _files_not_final(self) -> int:
@@ -323,8 +282,8 @@ class BatchFolder:
         for path in sorted(moved, key=lambda p: p == self.ledger_path):
             if path.exists():
                 os.replace(path, target / path.name)
-        _fsync_folder(target)
-        _fsync_folder(self.path)
+        fsync_folder(target)
+        fsync_folder(self.path)
         return target
 
     def write_manifest(self, manifest: Manifest) -> None:

@@ -14,14 +14,13 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cdp_loader.errors import LoaderError
+from cdp_loader.files import write_durably
 from cdp_loader.records import BUILD_HINT, connect_warehouse
 
 # The order of the quarantine reasons is their precedence in raw_warehouse.md.
@@ -499,28 +498,14 @@ def render_report(data: ReportData, generated_at: datetime, database: Path) -> s
 
 
 def write_report(database: Path, out: Path) -> Path:
-    """Write the report of DATABASE to OUT (0600, replaced atomically); returns OUT."""
+    """Write the report of DATABASE to OUT (0600, replaced durably); returns OUT."""
     data = read_report_data(database)
     page = render_report(data, datetime.now(UTC).replace(tzinfo=None), Path(database))
     out = Path(out)
-    directory = out.parent if str(out.parent) else Path(".")
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp",
-                                                 dir=directory)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_durably(out, page.encode("utf-8"))
     except OSError as exc:
-        raise LoaderError(f"cannot write the report to {out}: {exc.strerror}") from None
-    try:
-        os.fchmod(descriptor, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(page)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, out)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise LoaderError(f"cannot write the report to {out}: {exc.strerror}") from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        raise LoaderError(f"cannot write the report to {out}: "
+                          f"{exc.strerror or type(exc).__name__}") from None
     return out

@@ -183,8 +183,11 @@ def test_daily_runs_ship_only_what_changed_and_cdp_ends_as_the_warehouse(tmp_pat
         quarantined = {(reference["quarantined"], ordered_at["quarantined"]):
                        day1_values[orders["quarantined"]]}
         assert sandbox_orders(sandbox) == {**warehouse_orders(database), **quarantined}
-        assert sorted(path.name for path in out.iterdir()) == sorted(
+        # One batch folder, and its report beside it, per day that shipped.
+        assert sorted(path.name for path in out.iterdir() if path.is_dir()) == sorted(
             day.folder.name for day in (day1, day2, day4))
+        assert sorted(path.name for path in out.glob("*.html")) == sorted(
+            f"{day.folder.name}.html" for day in (day1, day2, day4))
 
         everything = sandbox.received()
 

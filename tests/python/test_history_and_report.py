@@ -27,6 +27,7 @@ from cdp_loader.dbt_build import run_dbt_build
 from cdp_loader.errors import LoaderError
 from cdp_loader.report import write_report
 from cdp_loader.run_history import ShipRun, record_ship_run
+from daily_helpers import new_order_version, pick_orders
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MARTS_YML = PROJECT_DIR / "models" / "marts" / "cdp" / "_cdp__models.yml"
@@ -52,12 +53,13 @@ def two_nights(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) 
     database = tmp_path_factory.mktemp("two-nights") / "warehouse.duckdb"
     shutil.copyfile(built_warehouse, database)
     with duckdb.connect(str(database)) as connection:
-        shipped = [row[0] for row in connection.execute(
-            "select order_id from cdp.cdp_orders order by order_id limit 8").fetchall()]
-        connection.execute("update raw.orders set currency = 'XYZ' where order_id in "
-                           f"({', '.join(map(str, shipped[:5]))})")
-        connection.execute("update raw.orders set deleted_at = timestamptz '2026-12-01 02:00:00+00'"
-                           f" where order_id in ({', '.join(map(str, shipped[5:]))})")
+        # As the order system changes orders: a new version of each (raw_warehouse.md).
+        shipped = pick_orders(connection, 8)
+        for order_id in shipped[:5]:
+            new_order_version(connection, order_id, "'XYZ' as currency")
+        for order_id in shipped[5:]:
+            new_order_version(connection, order_id,
+                              "timestamptz '2026-12-01 02:00:00+00' as deleted_at")
     run_dbt_build(PROJECT_DIR, database, ("--quiet",))
     return database
 

@@ -13,6 +13,7 @@ import click
 from cdp_loader.api_client import BatchApiClient, Deadline
 from cdp_loader.commands.rendering import failure_line, reject_lines, summary_line
 from cdp_loader.errors import EXIT_STATUS_HELP, LoaderError
+from cdp_loader.files import write_durably
 from cdp_loader.pipeline import DEFAULT_TIMEOUT, ship_and_record
 from cdp_loader.settings import (
     ENV_API_TOKEN,
@@ -66,7 +67,7 @@ def remember_latest_ship(directory: Path) -> None:
     try:
         folder = state_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / LATEST_SHIP_NAME).write_text(f"{directory.resolve()}\n", encoding="utf-8")
+        write_durably(folder / LATEST_SHIP_NAME, f"{directory.resolve()}\n".encode())
     except OSError:
         click.echo("cdp-loader: could not remember this folder for `cdp-loader status`",
                    err=True)
