@@ -87,3 +87,46 @@
 {% macro is_nightly_build() -%}
     {{ return(this is not none and is_incremental()) }}
 {%- endmacro %}
+
+{#- on-run-end: when this build touched orders (int_orders_touched ran)
+    but a model that rebuilds them did not run to success (an error, a
+    skip, or left out by a selection), the orders stay pending: their
+    touched_build_id becomes 'unfinished', and the next build touches them
+    again ('unfinished_build'). The models that rebuild them are those that
+    ref int_orders_touched. Else a night that failed half-way would
+    store the new fingerprints and never rebuild what they stand for. -#}
+{% macro settle_touched_orders(results) -%}
+    {%- if not execute or target.type == 'spark' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set state = namespace(touched=none) -%}
+    {%- set succeeded = [] -%}
+    {%- for result in results -%}
+        {%- if result.node.resource_type == 'model' and result.status == 'success' -%}
+            {%- do succeeded.append(result.node.unique_id) -%}
+            {%- if result.node.name == 'int_orders_touched' -%}
+                {%- set state.touched = result.node -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if state.touched is none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {#- The models that rebuild touched orders: each refs int_orders_touched
+        (touched_orders_filter). -#}
+    {%- set downstream = [] -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and node.config.materialized != 'ephemeral'
+            and state.touched.unique_id in node.depends_on.nodes -%}
+            {%- do downstream.append(node.unique_id) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set unfinished = downstream | reject('in', succeeded) | list -%}
+    {%- if unfinished -%}
+        {%- do log('Not every model that rebuilds the touched orders ran (' ~ unfinished | length
+            ~ ', e.g. ' ~ unfinished[0] ~ '): the next build touches them again', info=true) -%}
+        update {{ state.touched.relation_name }}
+        set touched_build_id = 'unfinished'
+        where touched_build_id = {{ build_id() }}
+    {%- endif -%}
+{%- endmacro %}

@@ -10,7 +10,9 @@
     - orders whose customer or a passenger's customer changed (the customer
       row or its identifiers), by a fingerprint in the same way;
     - and every order that shares a referenceId, now or before, with one of
-      those: the 24-hour rule can change its neighbours' fate.
+      those: the 24-hour rule can change its neighbours' fate;
+    - and the orders of a build that did not rebuild them all (on-run-end,
+      settle_touched_orders).
     The order-grain models rebuild the orders whose touched_build_id is this
     build's (touched_orders_filter). -#}
 {{ config(
@@ -240,7 +242,18 @@ changed_rows as (
     {%- endfor %}
 ),
 
+unfinished as (
+    -- Touched by a build that did not rebuild them all (settle_touched_orders).
+    select
+        order_id,
+        'unfinished_build' as reason
+    from stored
+    where touched_build_id = 'unfinished'
+),
+
 directly_touched as (
+    select * from unfinished
+    union all
     select * from new_versions
     union all
     select * from new_line_versions
