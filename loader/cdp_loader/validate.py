@@ -32,6 +32,7 @@ import duckdb
 from isal import isal_zlib
 
 from cdp_loader.batch_files import MAX_BATCH_BYTES
+from cdp_loader.batch_folder import BatchFolder
 from cdp_loader.record_lines import NO_REFERENCE, check_line
 from cdp_loader.record_schema import clean_line
 
@@ -259,4 +260,4 @@ def _counted(reports: Iterator[_FileReport], stats: ValidationStats) -> Iterator
 
 def batch_files_in(folder: Path) -> list[Path]:
     """The batch files of an export folder, in upload (name) order."""
-    return sorted(folder.glob("batch-*.json.gz"))
+    return BatchFolder(folder).batch_files()

@@ -384,7 +384,8 @@ def test_a_server_that_is_down_is_retried_until_the_timeout(tmp_path: Path) -> N
 
 
 def test_every_exit_status_is_documented_in_help() -> None:
-    for args in ([], ["ship"], ["run"], ["export"], ["status"]):
+    for args in ([], ["ship"], ["run"], ["export"], ["validate"], ["status"], ["report"],
+                 ["sandbox"], ["sample-warehouse"]):
         result = CliRunner().invoke(cli, [*args, "--help"])
         assert result.exit_code == 0
         help_text = " ".join(result.output.split())

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from cdp_loader.errors import LoaderError
+from cdp_loader.errors import EXIT_STATUS_HELP, LoaderError
 from cdp_loader.report import write_report
 
 
-@click.command("report")
+@click.command("report", epilog=EXIT_STATUS_HELP)
 @click.option(
     "--database",
     envvar="CDP_DUCKDB_PATH",

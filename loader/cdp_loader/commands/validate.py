@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cdp_loader.errors import EXIT_REJECTED, LoaderError
+from cdp_loader.errors import EXIT_REJECTED, EXIT_STATUS_HELP, LoaderError
 from cdp_loader.validate import (
     WARNING,
     Problem,
@@ -35,7 +35,7 @@ def _as_text(problem: Problem) -> str:
     return f"{problem.file}:{problem.line} {problem.reference_id}: {label}{problem.message}"
 
 
-@click.command("validate")
+@click.command("validate", epilog=EXIT_STATUS_HELP)
 @click.argument(
     "paths",
     nargs=-1,
