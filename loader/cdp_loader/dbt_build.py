@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from cdp_loader.errors import LoaderError
+from cdp_loader.interrupts import deferred
 
 # selectors.yml: every model and test but the daily delta, which a full
 # export does not read and which, until something was shipped, stores every
@@ -31,12 +32,15 @@ def run_dbt_build(project_dir: Path, database: Path, extra_args: tuple[str, ...]
         raise LoaderError(f"dbt is not installed beside {sys.executable}")
     environment = {**os.environ, "CDP_DUCKDB_PATH": str(Path(database).resolve())}
     command = [str(dbt), "build", "--profiles-dir", str(project_dir / "profiles"), *extra_args]
-    child = subprocess.Popen(command, cwd=project_dir, env=environment)
+    child: subprocess.Popen[bytes] | None = None
     try:
+        with deferred():  # a signal while the child starts comes once it has started
+            child = subprocess.Popen(command, cwd=project_dir, env=environment)
         returncode = child.wait()
     except BaseException:
         # Interrupted: dbt must not go on alone, holding the warehouse's lock.
-        _stop(child)
+        if child is not None:
+            _stop(child)
         raise
     if returncode != 0:
         raise LoaderError(f"dbt build failed (exit {returncode}); its log above says why")

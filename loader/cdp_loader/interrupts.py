@@ -49,13 +49,32 @@ def raise_if_stopped() -> None:
 _received: list[int] = []
 
 
+_deferring: list[bool] = []
+
+
 def _on_signal(signal_number: int, _frame: FrameType | None) -> None:
     _received.append(signal_number)
     STOP.set()
     # A second signal takes the default action: the process ends at once.
     for number in _EXIT_BY_SIGNAL:
         signal.signal(number, signal.SIG_DFL)
-    raise Interrupted(signal_number)
+    if not _deferring:
+        raise Interrupted(signal_number)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Hold a signal's `Interrupted` back until the block ends (main thread only).
+
+    For steps that must not be cut in two, such as starting a child process:
+    raised in the middle, the child would run on with nobody to stop it.
+    """
+    _deferring.append(True)
+    try:
+        yield
+    finally:
+        _deferring.pop()
+    raise_if_stopped()
 
 
 @contextlib.contextmanager
