@@ -2,8 +2,10 @@
     the raw tables held for it at the last build that touched it. A full
     build touches every order ('backfill'). A nightly (incremental) build
     touches, from the raw tables alone:
-    - orders with a new version (updated_at at or after the latest one seen),
-      and every order a new version of a line belongs or belonged to;
+    - orders with a new version: their count of versions or latest updated_at
+      differs from the one stored (a count, so a version written with an
+      earlier updated_at counts too); the same for the versions of their
+      lines, with every order a version of those lines was in;
     - orders whose rows without a timestamp changed (segments, passengers,
       attributes, line attributes): found by the fingerprint of each, an md5
       over the rows' text in a fixed order, compared with the one stored;
@@ -25,7 +27,24 @@
 with
 
 all_orders as (
-    select distinct order_id from {{ source('raw', 'orders') }}
+    -- The versions of each order: a new one changes their count (and
+    -- mostly the latest updated_at), whatever its updated_at.
+    select
+        order_id,
+        max(updated_at) as orders_updated_at,
+        count(*) as order_versions
+    from {{ source('raw', 'orders') }}
+    group by order_id
+),
+
+line_versions as (
+    -- The same for the versions of lines, by the order each version names.
+    select
+        order_id,
+        max(updated_at) as lines_updated_at,
+        count(*) as line_versions
+    from {{ source('raw', 'order_lines') }}
+    group by order_id
 ),
 
 line_owners as (
@@ -179,12 +198,18 @@ customers as (
 fingerprints as (
     select
         all_orders.order_id,
+        all_orders.orders_updated_at,
+        all_orders.order_versions,
+        line_versions.lines_updated_at,
+        line_versions.line_versions,
         segments.segments_fingerprint,
         passengers.passengers_fingerprint,
         attributes.attributes_fingerprint,
         line_attributes.line_attributes_fingerprint,
         customers.customers_fingerprint
     from all_orders
+    left join line_versions
+        on all_orders.order_id = line_versions.order_id
     left join segments
         on all_orders.order_id = segments.order_id
     left join passengers
@@ -205,24 +230,43 @@ stored as (
 
 new_versions as (
     -- New or changed orders, erasures and test flags included: a new version.
-    select distinct
-        order_id,
-        case
-            when order_id in (select stored.order_id from stored) then 'order_version'
-            else 'new_order'
-        end as reason
-    from {{ source('raw', 'orders') }}
-    where updated_at >= (select max(stored.orders_updated_at) from stored)
+    select
+        fingerprints.order_id,
+        case when stored.order_id is null then 'new_order' else 'order_version' end as reason
+    from fingerprints
+    left join stored
+        on fingerprints.order_id = stored.order_id
+    where
+        stored.order_id is null
+        or fingerprints.order_versions <> stored.order_versions
+        or fingerprints.orders_updated_at <> stored.orders_updated_at
+),
+
+changed_lines as (
+    select fingerprints.order_id
+    from fingerprints
+    inner join stored
+        on fingerprints.order_id = stored.order_id
+    where
+        fingerprints.line_versions is distinct from stored.line_versions
+        or fingerprints.lines_updated_at is distinct from stored.lines_updated_at
 ),
 
 new_line_versions as (
+    -- A new version of a line: its order, and every order a version of one
+    -- of the order's lines was in (a line that moved leaves the other).
     select distinct
-        line_owners.order_id,
+        co_owners.order_id,
         'line_version' as reason
-    from {{ source('raw', 'order_lines') }} as new_lines
-    inner join line_owners
-        on new_lines.order_line_id = line_owners.order_line_id
-    where new_lines.updated_at >= (select max(stored.lines_updated_at) from stored)
+    from line_owners
+    inner join line_owners as co_owners
+        on line_owners.order_line_id = co_owners.order_line_id
+    where line_owners.order_id in (select changed_lines.order_id from changed_lines)
+    union
+    select
+        order_id,
+        'line_version' as reason
+    from changed_lines
 ),
 
 changed_rows as (
@@ -295,7 +339,9 @@ neighbours as (
         order_id,
         'reference_neighbour' as reason
     from stored
-    where reference_id in (select touched_references.reference_id from touched_references)
+    where
+        reference_id in (select touched_references.reference_id from touched_references)
+        and order_id not in (select directly_touched.order_id from directly_touched)
 ),
 
 {% endif %}
@@ -340,32 +386,16 @@ current_versions as (
         and order_id in (select touched.order_id from touched)
 ),
 
-order_times as (
-    select
-        order_id,
-        max(updated_at) as orders_updated_at
-    from {{ source('raw', 'orders') }}
-    where order_id in (select touched.order_id from touched)
-    group by order_id
-),
-
-line_times as (
-    select
-        order_id,
-        max(updated_at) as lines_updated_at
-    from {{ source('raw', 'order_lines') }}
-    where order_id in (select touched.order_id from touched)
-    group by order_id
-),
-
 final as (
     select
         touched.order_id,
         current_versions.reference_id,
         current_versions.is_test,
         current_versions.is_deleted,
-        order_times.orders_updated_at,
-        line_times.lines_updated_at,
+        fingerprints.orders_updated_at,
+        fingerprints.order_versions,
+        fingerprints.lines_updated_at,
+        fingerprints.line_versions,
         fingerprints.segments_fingerprint,
         fingerprints.passengers_fingerprint,
         fingerprints.attributes_fingerprint,
@@ -377,12 +407,8 @@ final as (
     from touched
     inner join current_versions
         on touched.order_id = current_versions.order_id
-    inner join order_times
-        on touched.order_id = order_times.order_id
     inner join fingerprints
         on touched.order_id = fingerprints.order_id
-    left join line_times
-        on touched.order_id = line_times.order_id
 )
 
 select * from final
