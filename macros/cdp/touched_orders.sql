@@ -18,9 +18,11 @@
 {#- In an order-grain incremental model, true for the orders this build
     rebuilds (int_orders_touched), true for every order on a full build.
     The ref is taken when dbt parses the model, so that dbt orders the model
-    after it, and not on a full build (a unit test gives no such input). -#}
-{% macro touched_orders_filter(key) -%}
-    {%- if not execute or is_nightly_build() -%}
+    after it, and not on a full build (a unit test gives no such input).
+    `built_inside`: in an ephemeral model, the model (in schema cdp) it is
+    built inside, whose build, incremental or not, decides. -#}
+{% macro touched_orders_filter(key, built_inside=none) -%}
+    {%- if not execute or is_nightly_build() or is_nightly_build_of(built_inside) -%}
         {{ key }} in (
             select touched.order_id from {{ ref('int_orders_touched') }} as touched
             where touched.touched_build_id = {{ build_id() }}
@@ -129,4 +131,14 @@
         set touched_build_id = 'unfinished'
         where touched_build_id = {{ build_id() }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- Whether `name` (a model of schema cdp, not this one) is built
+    incrementally in this run: it exists and this is no full refresh. -#}
+{% macro is_nightly_build_of(name) -%}
+    {%- if name is none or not execute or this is none or target.type == 'spark' -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set host = adapter.get_relation(database=target.database, schema='cdp', identifier=name) -%}
+    {{ return(host is not none and host.is_table and not flags.FULL_REFRESH) }}
 {%- endmacro %}

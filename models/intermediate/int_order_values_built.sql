@@ -6,12 +6,12 @@ with
 
 orders as (
     select * from {{ ref('int_orders_mapped') }}
-    where {{ build_slice_filter('order_id') }} and {{ touched_orders_filter('order_id') }}
+    where {{ build_slice_filter('order_id') }} and {{ touched_orders_filter('order_id', built_inside='cdp_batch_records') }}
 ),
 
 classified as (
     select order_id from {{ ref('int_orders_classified') }}
-    where destination = 'shipped' and {{ touched_orders_filter('order_id') }}
+    where destination = 'shipped' and {{ touched_orders_filter('order_id', built_inside='cdp_batch_records') }}
 ),
 
 contacts as (
@@ -29,7 +29,7 @@ consumers as (
             ~ 'first_name_as_stored asc nulls last, title_as_stored asc nulls last'
         ) }} as consumers_json
     from {{ ref('int_order_consumers_built') }}
-    where {{ build_slice_filter('order_id') }} and {{ touched_orders_filter('order_id') }}
+    where {{ build_slice_filter('order_id') }} and {{ touched_orders_filter('order_id', built_inside='cdp_batch_records') }}
     group by order_id
 ),
 
@@ -38,13 +38,13 @@ items as (
         order_id,
         {{ json_array_agg('item_json', 'order_line_id') }} as order_items_json
     from {{ ref('int_order_items_built') }}
-    where {{ build_slice_filter('order_id') }} and {{ touched_orders_filter('order_id') }}
+    where {{ build_slice_filter('order_id') }} and {{ touched_orders_filter('order_id', built_inside='cdp_batch_records') }}
     group by order_id
 ),
 
 extensions as (
     select * from {{ ref('int_order_extensions_built') }}
-    where {{ build_slice_filter('order_id') }} and {{ touched_orders_filter('order_id') }}
+    where {{ build_slice_filter('order_id') }} and {{ touched_orders_filter('order_id', built_inside='cdp_batch_records') }}
 ),
 
 built as (
