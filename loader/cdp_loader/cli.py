@@ -21,8 +21,7 @@ from cdp_loader.interrupts import EXIT_SIGINT, stop_on_signals
 @click.version_option(__version__, prog_name="cdp-loader")
 @click.option("--debug", is_flag=True,
               help="On an internal error, print the traceback (it may show local values).")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(debug: bool) -> None:
     """Export a dbt-built CDP order mart to batch files and ship them to Sitecore CDP.
 
     \b
@@ -32,8 +31,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
         cdp-loader validate batches/
         cdp-loader ship batches/
     """
-    ctx.obj = {"debug": debug}
+    _options["debug"] = debug
 
+
+# Read by `main` after click has returned: the traceback is printed outside its context.
+_options = {"debug": False}
 
 for command in COMMANDS:
     cli.add_command(command)
@@ -42,8 +44,6 @@ for command in COMMANDS:
 def main() -> None:
     """Entry point: signals become exit 130/143, and no traceback (which could carry a
     secret) reaches the user unless asked for with --debug."""
-    debug = "--debug" in sys.argv[1:sys.argv.index("--")] if "--" in sys.argv \
-        else "--debug" in sys.argv[1:]
     try:
         with stop_on_signals():
             # Not standalone: click would turn a Ctrl-C into "Aborted!" and exit 1.
@@ -55,7 +55,7 @@ def main() -> None:
         click.echo("cdp-loader: aborted", err=True)
         sys.exit(EXIT_SIGINT)
     except Exception as exc:
-        if debug:
+        if _options["debug"]:
             traceback.print_exc()
         click.echo(f"cdp-loader: internal error ({type(exc).__name__}); rerun with "
                    "`cdp-loader --debug ...` for the traceback and report it", err=True)

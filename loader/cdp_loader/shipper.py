@@ -274,14 +274,14 @@ class _Shipper:
         code = _status_code(document)
         status = _public_status(document)
         if code == "success":
-            self._write_rejects(item.file, batch_ref, [])
+            self.folder.write_rejects(item.file, [])
             self.ledger.update(item.file, state="success", status=status, finished_at=utc_now())
             self.progress(item.file, f"batch {batch_ref} success")
             return
         log_url = (document.get("status") or {}).get("log")
         entries = self.client.fetch_error_log(log_url, batch_ref) if log_url else []
         rejects, absent = self._classify(item, batch_ref, entries)
-        self._write_rejects(item.file, batch_ref, rejects)
+        self.folder.write_rejects(item.file, rejects)
         by_code = Counter(str(reject["code"]) for reject in rejects)
         # A line with no ref is about the file: CDP took none of its records.
         file_rejected = any(reject["ref"] is None for reject in rejects)
@@ -314,9 +314,6 @@ class _Shipper:
             })
         return rejects, absent
 
-    def _write_rejects(self, file: str, batch_ref: str, rejects: list[dict[str, Any]]) -> None:
-        del batch_ref  # each line names its batchRef; a file's lines are replaced whole
-        self.folder.write_rejects(file, rejects)
 
 
 def ship_directory(directory: Path | str, client: BatchApiClient, *, concurrency: int = 1,

@@ -10,6 +10,8 @@ import pytest
 
 from cdp_loader.dbt_build import run_dbt_build
 from cdp_loader.sample_warehouse import generate
+from cdp_loader.sandbox import FaultPlan, Sandbox
+from ship_helpers import API_TOKEN, CLIENT_KEY
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -45,3 +47,11 @@ def mart(built_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the built mart."""
     with duckdb.connect(str(built_warehouse), read_only=True) as connection:
         yield connection
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A Batch API sandbox on loopback with no faults staged, for the ship tests."""
+    with Sandbox(faults=FaultPlan.parse(""), client_key=CLIENT_KEY,
+                 api_token=API_TOKEN) as running:
+        yield running

@@ -50,13 +50,6 @@ FIRST = "batch-00001.json.gz"
 POLL = "0.02"
 
 
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(faults=FaultPlan.parse(""), client_key=CLIENT_KEY,
-                 api_token=API_TOKEN) as running:
-        yield running
-
-
 def cli_run(args: list[str], env: dict[str, str]) -> Result:
     return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from click.testing import CliRunner, Result
 from cdp_loader.api_client import BatchApiClient, Deadline
 from cdp_loader.cli import cli
 from cdp_loader.errors import LoaderError
-from cdp_loader.sandbox import FaultPlan, Sandbox
+from cdp_loader.sandbox import Sandbox
 from cdp_loader.settings import Credentials
 from cdp_loader.shipper import ShipReport, ship_directory
 from ship_helpers import (
@@ -26,13 +25,6 @@ from ship_helpers import (
 )
 
 POLL = "0.01"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(faults=FaultPlan.parse(""), processing_seconds=0.0, client_key=CLIENT_KEY,
-                 api_token=API_TOKEN) as running:
-        yield running
 
 
 @pytest.fixture

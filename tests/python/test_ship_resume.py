@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from cdp_loader.cli import cli
 from cdp_loader.records import BatchRecord
-from cdp_loader.sandbox import FaultPlan, Sandbox
+from cdp_loader.sandbox import Sandbox
 from ship_helpers import (
-    API_TOKEN,
-    CLIENT_KEY,
     file_states,
     make_batch_folder,
     manifest_files,
@@ -32,13 +28,6 @@ from ship_helpers import (
 
 FIRST = "batch-00001.json.gz"
 SECOND = "batch-00002.json.gz"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(faults=FaultPlan.parse(""), client_key=CLIENT_KEY,
-                 api_token=API_TOKEN) as running:
-        yield running
 
 
 def kill(process: subprocess.Popen[bytes]) -> None:
