@@ -6,7 +6,9 @@ with
 
 orders as (
     select * from {{ ref('int_orders_mapped') }}
-    where {{ build_slice_filter('order_id') }} and {{ touched_orders_filter('order_id', built_inside='cdp_batch_records') }}
+    where
+        {{ build_slice_filter('order_id') }}
+        and {{ touched_orders_filter('order_id', built_inside='cdp_batch_records') }}
 ),
 
 classified as (
@@ -29,7 +31,9 @@ consumers as (
             ~ 'first_name_as_stored asc nulls last, title_as_stored asc nulls last'
         ) }} as consumers_json
     from {{ ref('int_order_consumers_built') }}
-    where {{ build_slice_filter('order_id') }} and {{ touched_orders_filter('order_id', built_inside='cdp_batch_records') }}
+    where
+        {{ build_slice_filter('order_id') }}
+        and {{ touched_orders_filter('order_id', built_inside='cdp_batch_records') }}
     group by order_id
 ),
 
@@ -38,13 +42,17 @@ items as (
         order_id,
         {{ json_array_agg('item_json', 'order_line_id') }} as order_items_json
     from {{ ref('int_order_items_built') }}
-    where {{ build_slice_filter('order_id') }} and {{ touched_orders_filter('order_id', built_inside='cdp_batch_records') }}
+    where
+        {{ build_slice_filter('order_id') }}
+        and {{ touched_orders_filter('order_id', built_inside='cdp_batch_records') }}
     group by order_id
 ),
 
 extensions as (
     select * from {{ ref('int_order_extensions_built') }}
-    where {{ build_slice_filter('order_id') }} and {{ touched_orders_filter('order_id', built_inside='cdp_batch_records') }}
+    where
+        {{ build_slice_filter('order_id') }}
+        and {{ touched_orders_filter('order_id', built_inside='cdp_batch_records') }}
 ),
 
 built as (
