@@ -39,11 +39,12 @@ RESULTS_DIR = PROJECT_DIR / "bench" / "results"
 CDP_LOADER = Path(sys.executable).parent / "cdp-loader"
 
 # A new version of every order whose hash falls in the share: its total changes by 1.00,
-# so the record of a shipped order changes; written later than any existing version.
+# so the record of a shipped order changes; written now, as the order system does (later
+# than the last ship, which `run --daily` checks the raw tables were refreshed by).
 CHANGE_SQL = """
 insert into raw.orders
 select * replace (total_amount + 1 as total_amount,
-                  updated_at + interval 1 day as updated_at)
+                  current_timestamp as updated_at)
 from raw.orders
 where hash(order_id, 'bench-daily') % 10000 < $basis_points
 qualify row_number() over (partition by order_id order by updated_at desc) = 1

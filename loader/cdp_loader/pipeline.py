@@ -30,8 +30,10 @@ from cdp_loader.sandbox import Sandbox
 from cdp_loader.settings import Credentials, Settings
 from cdp_loader.shipped_state import (
     DeltaSummary,
+    RawFreshness,
     StateCounts,
     read_delta_summary,
+    read_raw_freshness,
     record_shipped_state,
 )
 from cdp_loader.shipper import Progress, ShipReport, ship_directory
@@ -126,6 +128,7 @@ class RunOptions:
     project_dir: Path = Path(".")
     settings: Settings | None = None  # the Batch API; None with `sandbox`
     daily: bool = False
+    allow_stale_sources: bool = False  # --daily although no raw version is newer than the last ship
     skip_dbt: bool = False
     sandbox: bool = False  # a rehearsal against a local sandbox: nothing is recorded
     max_bytes: int = MAX_BATCH_BYTES
@@ -143,6 +146,7 @@ class RunReport:
     built: bool = False
     mart: MartCounts | None = None
     delta: DeltaSummary | None = None
+    freshness: RawFreshness | None = None
     to_send: int = 0
     folder: Path | None = None
     export: ExportResult | None = None
@@ -170,6 +174,7 @@ class RunReport:
             "scope": self.scope,
             "mart": self.mart.to_dict() if self.mart else None,
             "delta": self.delta.to_dict() if self.delta else None,
+            "freshness": self.freshness.to_dict() if self.freshness else None,
             "export": None if self.export is None else {
                 "folder": str(self.folder), "files": len(self.export.files),
                 "records": self.export.records, "bytes": self.export.bytes},
@@ -223,6 +228,9 @@ def run_job(options: RunOptions, *, on_stage: Stage | None = None,
         report.mart = read_mart_counts(options.database)
         stage("mart", report)
         if options.daily:
+            report.freshness = read_raw_freshness(options.database)
+            if not report.freshness.refreshed and not options.allow_stale_sources:
+                raise LoaderError(report.freshness.stale_reason())
             report.delta = read_delta_summary(options.database)
             stage("delta", report)
         report.to_send = count_records(options.database, relation)

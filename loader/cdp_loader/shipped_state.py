@@ -34,6 +34,7 @@ not present yet, so running it twice adds nothing twice.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,41 @@ class DeltaSummary:
         ]
 
 
+@dataclass(frozen=True)
+class RawFreshness:
+    """Whether the raw tables were refreshed since the last ship (cdp.cdp_delta_summary).
+
+    `raw_updated_at` is the latest version the order system wrote, by its
+    clock; `last_shipped_at` when CDP last took a record, by the loader's
+    (both UTC, None when there is none). A nightly replication that ran
+    brings versions written after the last ship; when none is later, the
+    night would ship only what an earlier one left behind, and report it as
+    a success.
+    """
+
+    raw_updated_at: datetime | None
+    last_shipped_at: datetime | None
+
+    @property
+    def refreshed(self) -> bool:
+        if self.last_shipped_at is None:
+            return True
+        return self.raw_updated_at is not None and self.raw_updated_at > self.last_shipped_at
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {name: None if moment is None else f"{moment:%Y-%m-%dT%H:%M:%S.%f}"[:-3] + "Z"
+                for name, moment in (("raw_updated_at", self.raw_updated_at),
+                                     ("last_shipped_at", self.last_shipped_at))}
+
+    def stale_reason(self) -> str:
+        """The one line `run --daily` stops with."""
+        latest = self.to_dict()
+        return (f"the raw tables hold no version newer than the last ship "
+                f"(latest updated_at {latest['raw_updated_at'] or 'none'}, last shipped "
+                f"{latest['last_shipped_at']}): load them first, or pass --allow-stale-sources "
+                "to send what is still pending")
+
+
 def read_delta_summary(database: Path) -> DeltaSummary:
     """The one row of cdp.cdp_delta_summary (the warehouse opened read-only)."""
     with connect_warehouse(database, read_only=True) as connection:
@@ -128,6 +164,20 @@ def read_delta_summary(database: Path) -> DeltaSummary:
     if row is None:
         raise LoaderError(f"{DELTA_SUMMARY} is empty; {BUILD_FIRST}")
     return DeltaSummary(*(int(value or 0) for value in row))
+
+
+def read_raw_freshness(database: Path) -> RawFreshness:
+    """The raw tables' latest version and the last ship, from cdp.cdp_delta_summary."""
+    with connect_warehouse(database, read_only=True) as connection:
+        try:
+            row = connection.execute(
+                f"select raw_updated_at, last_shipped_at from {DELTA_SUMMARY}").fetchone()
+        except duckdb.Error:
+            raise LoaderError(f"{database} has no {DELTA_SUMMARY} with raw_updated_at; "
+                              f"{BUILD_FIRST}") from None
+    if row is None:
+        raise LoaderError(f"{DELTA_SUMMARY} is empty; {BUILD_FIRST}")
+    return RawFreshness(*row)
 
 
 def record_shipped_state(batch_dir: Path, database: Path) -> StateCounts:

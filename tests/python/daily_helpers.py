@@ -15,8 +15,10 @@ from cdp_loader.cli import cli
 from cdp_loader.sandbox import FaultPlan, Sandbox
 from conftest import PROJECT_DIR
 
-# Later than any version the sample generator writes.
-NEW_VERSION_AT = "2031-01-01 00:00:00+00"
+# Now, as the order system writes a version: later than any the sample
+# generator writes (up to early 2026) and than the last ship, which is what
+# `run --daily` checks the raw tables were refreshed by.
+NEW_VERSION_AT = "current_timestamp"
 NEW_ORDER_ID_BASE = 9_000_000
 NEW_LINE_ID_OFFSET = 90_000_000
 
@@ -122,7 +124,7 @@ def new_order_version(connection: duckdb.DuckDBPyConnection, order_id: int,
     """Insert a later version of an order with `replacements` (`expr as column, ...`)."""
     connection.execute(f"""
         insert into raw.orders
-        select * replace ({replacements}, timestamptz '{NEW_VERSION_AT}' as updated_at)
+        select * replace ({replacements}, {NEW_VERSION_AT} as updated_at)
         from raw.orders where order_id = ?
     """, [order_id])
 
@@ -132,7 +134,7 @@ def new_price_of_first_line(connection: duckdb.DuckDBPyConnection, order_id: int
     connection.execute(f"""
         insert into raw.order_lines
         select * replace (unit_price + 10 as unit_price,
-                          timestamptz '{NEW_VERSION_AT}' as updated_at)
+                          {NEW_VERSION_AT} as updated_at)
         from raw.order_lines
         where order_line_id = (select min(order_line_id) from raw.order_lines where order_id = ?)
     """, [order_id])
@@ -150,7 +152,7 @@ def copy_as_new_order(connection: duckdb.DuckDBPyConnection, order_id: int, numb
     offset = NEW_LINE_ID_OFFSET * number
     connection.execute(f"""
         insert into raw.orders select * replace ({new_id} as order_id, '{reference}' as
-            booking_reference, timestamptz '{NEW_VERSION_AT}' as updated_at)
+            booking_reference, {NEW_VERSION_AT} as updated_at)
         from raw.orders where order_id = {order_id};
         insert into raw.order_lines select * replace ({new_id} as order_id,
             order_line_id + {offset} as order_line_id)

@@ -147,12 +147,23 @@ def test_daily_runs_ship_only_what_changed_and_cdp_ends_as_the_warehouse(tmp_pat
                 for role in ("quarantined", "refused")}
         assert sandbox_orders(sandbox) == {**warehouse_orders(database), **kept}
 
-        # Day 3: nothing changed: nothing is exported or sent, not even the order CDP
+        # Day 3: the replication did not run: no raw row is newer than the last ship.
+        # The night stops, status 2, naming both times, before anything is exported.
+        stale = run_day(sandbox, database, out, "--daily")
+        assert stale.exit_code == 2, stale.stderr
+        assert "the raw tables hold no version newer than the last ship" in stale.stderr
+        assert "--allow-stale-sources" in stale.stderr
+        assert stale.received == []
+        assert sorted(path.name for path in out.iterdir() if path.is_dir()) == sorted(
+            day.folder.name for day in (day1, day2))
+        # Told to go on, nothing is exported or sent, not even the order CDP
         # refused, which would only be refused again as it is.
-        day3 = run_day(sandbox, database, out, "--daily")
+        day3 = run_day(sandbox, database, out, "--daily", "--allow-stale-sources")
         assert day3.exit_code == 0, day3.stderr
         assert day3.received == []
         assert day3.report["export"] is None and day3.report["ship"] is None
+        assert day3.report["freshness"]["raw_updated_at"] < day3.report["freshness"][
+            "last_shipped_at"]
         assert _delta(day3) == {
             "new_orders": 0, "changed_orders": 0, "retried_orders": 0, "deleted_orders": 0,
             "moved_orders": 0, "rejected_unchanged_orders": 1,

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import duckdb
+import pytest
 from click.testing import CliRunner
 
 from cdp_loader.cli import cli
@@ -72,4 +73,16 @@ def test_run_without_a_batch_api_stops_before_building(tmp_path) -> None:
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
     assert "CDP_BASE_URL" in result.stderr
+    assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (("--daily", "--full-refresh"), "--daily and --full-refresh exclude each other"),
+    (("--allow-stale-sources",), "--allow-stale-sources goes with --daily"),
+])
+def test_run_refuses_flags_that_do_not_go_together(tmp_path, flags, message) -> None:
+    result = _run("--database", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "b"),
+                  "--sandbox", *flags)
+    assert result.exit_code == 2
+    assert message in result.stderr
     assert not (tmp_path / "b").exists()

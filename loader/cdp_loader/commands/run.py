@@ -99,6 +99,8 @@ class _TextReport:
 @click.option("--skip-dbt", is_flag=True, help="Ship the mart as it is, without `dbt build`.")
 @click.option("--daily", is_flag=True,
               help="Send only what changed since the last ship (cdp.cdp_batch_records_delta).")
+@click.option("--allow-stale-sources", is_flag=True,
+              help="With --daily: go on although no raw row is newer than the last ship.")
 @click.option("--full-refresh", is_flag=True,
               help="Send every order (cdp.cdp_batch_records): the default, named explicitly.")
 @click.option("--sandbox", "use_sandbox", is_flag=True,
@@ -114,7 +116,8 @@ class _TextReport:
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON on stdout.")
 @click.option("--no-progress", is_flag=True, help="Do not draw progress bars.")
 def run(out_root: Path, database: Path, project_dir: Path, skip_dbt: bool, daily: bool,
-        full_refresh: bool, use_sandbox: bool, base_url: str | None, region: str | None,
+        allow_stale_sources: bool, full_refresh: bool, use_sandbox: bool,
+        base_url: str | None, region: str | None,
         client_key: str | None, api_token: str | None, max_bytes: int, timeout: float,
         poll_interval: float, as_json: bool, no_progress: bool) -> None:
     """Build the mart, export it, validate the files and ship them: the whole job.
@@ -131,6 +134,9 @@ def run(out_root: Path, database: Path, project_dir: Path, skip_dbt: bool, daily
     new and changed orders, deletes not yet shipped, records rejected last
     time, and the delete of what CDP holds for an order that moved; the report
     counts them and the unchanged orders skipped. An empty delta ships nothing.
+    A night whose raw tables hold no version newer than the last ship (the
+    replication did not run) stops with status 2 before anything is exported,
+    unless --allow-stale-sources.
     Without it (or with --full-refresh) every order is sent: the backfill.
 
     The same job is a function for schedulers: `cdp_loader.pipeline.run_job`.
@@ -144,10 +150,14 @@ def run(out_root: Path, database: Path, project_dir: Path, skip_dbt: bool, daily
     """
     if daily and full_refresh:
         raise click.UsageError("--daily and --full-refresh exclude each other")
+    if allow_stale_sources and not daily:
+        raise click.UsageError("--allow-stale-sources goes with --daily")
     settings = None if use_sandbox else settings_from_options(base_url, region, client_key,
                                                               api_token)
     options = RunOptions(database=database, out_root=out_root, project_dir=project_dir,
-                         settings=settings, daily=daily, skip_dbt=skip_dbt, sandbox=use_sandbox,
+                         settings=settings, daily=daily,
+                         allow_stale_sources=allow_stale_sources, skip_dbt=skip_dbt,
+                         sandbox=use_sandbox,
                          max_bytes=max_bytes, timeout=timeout, poll_interval=poll_interval)
 
     def bar(label: str, total: int):

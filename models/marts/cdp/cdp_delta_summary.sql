@@ -16,6 +16,26 @@ held as (
     select * from {{ ref('int_orders_held_by_cdp') }}
 ),
 
+raw_versions as (
+    -- The latest row version each raw table holds: a nightly replication
+    -- that ran brings versions written since the last ship.
+    select max(updated_at) as updated_at from {{ source('raw', 'orders') }}
+    union all
+    select max(updated_at) as updated_at from {{ source('raw', 'order_lines') }}
+    union all
+    select max(updated_at) as updated_at from {{ source('raw', 'customers') }}
+),
+
+latest_raw as (
+    select {{ to_utc_millis('max(updated_at)') }} as raw_updated_at
+    from raw_versions
+),
+
+last_ship as (
+    select max(shipped_at) as last_shipped_at
+    from {{ ref('stg_cdp_state__shipped_orders') }}
+),
+
 unchanged as (
     select count(*) as order_count
     from orders
@@ -55,10 +75,14 @@ final as (
         changes.moved_orders,
         rejected_unchanged.order_count as rejected_unchanged_orders,
         changes.records,
+        latest_raw.raw_updated_at,
+        last_ship.last_shipped_at,
         {{ build_id() }} as build_id
     from changes
     cross join unchanged
     cross join rejected_unchanged
+    cross join latest_raw
+    cross join last_ship
 )
 
 select * from final
