@@ -37,6 +37,10 @@ DEFAULT_CHUNK_ROWS = 10_000
 # A streamed scan needs little: 256 MB kept export at ~400 MB resident at any size.
 READ_MEMORY_LIMIT = "256MB"
 BUILD_HINT = "run `dbt build --profiles-dir profiles` first"
+# The storage format of a warehouse file the loader creates (the sample), as
+# profiles.yml gives dbt's: v1.2 and later store long text compressed (ZSTD,
+# macros/engines/long_text_storage.sql); DuckDB 1.5 and later read it.
+STORAGE_VERSION = "v1.5.0"
 
 
 class BatchRecord(NamedTuple):
@@ -111,13 +115,20 @@ def attach_warehouse(database: Path, *, read_only: bool) -> duckdb.DuckDBPyConne
     cdp.duckdb or raw.duckdb then makes `cdp.x` or `raw.x` ambiguous between
     that catalog and the schema. Spills go beside the file, to `<file>.tmp`,
     as when DuckDB opens it itself: an in-memory connection would spill into
-    the working directory (24 GB for a 10M-order sample).
+    the working directory (24 GB for a 10M-order sample). A new file takes
+    STORAGE_VERSION; an existing one keeps its own.
     """
     connection = duckdb.connect(":memory:")
     try:
         path = str(database).replace("'", "''")
         connection.execute(f"set temp_directory = '{path}.tmp'")
-        connection.execute(f"attach '{path}' as warehouse{' (read_only)' if read_only else ''}")
+        if read_only:
+            options = " (read_only)"
+        elif not Path(database).exists():
+            options = f" (storage_version '{STORAGE_VERSION}')"
+        else:
+            options = ""
+        connection.execute(f"attach '{path}' as warehouse{options}")
         connection.execute("use warehouse")
     except BaseException:
         connection.close()

@@ -1,3 +1,9 @@
+{#- The contact JSON is long text: stored compressed (macros/engines/long_text_storage.sql). -#}
+{{ config(
+    pre_hook=before_begin("{{ begin_long_text_compression() }}"),
+    post_hook=after_commit("{{ end_long_text_compression() }}"),
+) }}
+
 with
 
 customers as (

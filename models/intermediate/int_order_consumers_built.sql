@@ -3,7 +3,8 @@
     unique_key='order_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    pre_hook="{{ delete_touched_rows() }}",
+    pre_hook=["{{ delete_touched_rows() }}", before_begin("{{ begin_long_text_compression() }}")],
+    post_hook=after_commit("{{ end_long_text_compression() }}"),
     slices_from='int_orders_mapped',
 ) }}
 -- The slices are cut from the orders:

@@ -6,8 +6,8 @@
     unique_key='order_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    pre_hook="{{ delete_touched_batch_records() }}",
-    post_hook="{{ renumber_batch_records() }}",
+    pre_hook=["{{ delete_touched_batch_records() }}", before_begin("{{ begin_long_text_compression() }}")],
+    post_hook=["{{ renumber_batch_records() }}", after_commit("{{ end_long_text_compression() }}")],
     slices_from='int_orders_mapped',
     rows_per_slice=(var('orders_per_build_slice') | int) // 2,
 ) }}
