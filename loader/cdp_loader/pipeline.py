@@ -20,7 +20,7 @@ from typing import Any
 from cdp_loader.api_client import BatchApiClient, Deadline
 from cdp_loader.batch_files import MAX_BATCH_BYTES, ExportResult, write_batch_files
 from cdp_loader.batch_folder import BatchFolder
-from cdp_loader.dbt_build import BACKFILL_SELECTOR, run_dbt_build
+from cdp_loader.dbt_build import BACKFILL_SELECTOR, JOB_BUILD_ARGS, run_dbt_build
 from cdp_loader.errors import EXIT_OK, EXIT_REJECTED, LoaderError
 from cdp_loader.mart_report import MartCounts, read_mart_counts
 from cdp_loader.records import DAILY_DELTA, FULL_EXPORT, count_records, iter_record_chunks
@@ -222,7 +222,8 @@ def run_job(options: RunOptions, *, on_stage: Stage | None = None,
         if not options.skip_dbt:
             # Quiet: dbt still prints every failing model or test, with its log.
             scope = () if options.daily else ("--selector", BACKFILL_SELECTOR)
-            run_dbt_build(options.project_dir, options.database, ("--quiet", *scope))
+            run_dbt_build(options.project_dir, options.database,
+                          ("--quiet", *JOB_BUILD_ARGS, *scope))
             report.built = True
             stage("build", report)
         report.mart = read_mart_counts(options.database)
