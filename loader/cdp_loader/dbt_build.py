@@ -1,4 +1,4 @@
-"""Runs `dbt build` of the project against a chosen warehouse file."""
+"""Runs `dbt build` of the project against the loader's dbt target."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cdp_loader.errors import LoaderError
 from cdp_loader.interrupts import deferred
+from cdp_loader.warehouse import Target, duckdb_target
 
 # selectors.yml: every model and test but the daily delta, which a full
 # export does not read and which, until something was shipped, stores every
@@ -21,21 +22,29 @@ JOB_BUILD_ARGS = ("--exclude-resource-type", "unit_test")
 _STOP_SECONDS = 20
 
 
-def run_dbt_build(project_dir: Path, database: Path, extra_args: tuple[str, ...] = ()) -> None:
-    """Build and test the mart in DATABASE; a failed model or test is a LoaderError.
+def run_dbt_build(project_dir: Path, target: Target | Path,
+                  extra_args: tuple[str, ...] = ()) -> None:
+    """Build and test the mart of TARGET (or a DuckDB file); a failed model or test is a
+    LoaderError.
 
     dbt runs in a child process: dbt-duckdb keeps its connection open for the
-    life of the process, which would stop the loader from opening the file.
-    dbt reads the warehouse path from CDP_DUCKDB_PATH through the shipped profile.
+    life of the process, which would stop the loader from opening the file (and
+    a local Spark catalog is opened by one process at a time). dbt reads the
+    warehouse path from CDP_DUCKDB_PATH through the shipped profile.
     """
+    if not isinstance(target, Target):
+        target = duckdb_target(Path(target))
     project_dir = Path(project_dir).resolve()
     if not (project_dir / "dbt_project.yml").exists():
         raise LoaderError(f"no dbt_project.yml in {project_dir} (give --project-dir)")
     dbt = Path(sys.executable).parent / "dbt"
     if not dbt.exists():
         raise LoaderError(f"dbt is not installed beside {sys.executable}")
-    environment = {**os.environ, "CDP_DUCKDB_PATH": str(Path(database).resolve())}
-    command = [str(dbt), "build", "--profiles-dir", str(project_dir / "profiles"), *extra_args]
+    environment = dict(os.environ)
+    if target.type == "duckdb":
+        environment["CDP_DUCKDB_PATH"] = str(Path(target.settings["path"]).resolve())
+    command = [str(dbt), "build", "--profiles-dir", str(project_dir / "profiles"),
+               "--target", target.name, *extra_args]
     child: subprocess.Popen[bytes] | None = None
     try:
         with deferred():  # a signal while the child starts comes once it has started

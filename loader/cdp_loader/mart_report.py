@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import duckdb
 
 from cdp_loader.errors import LoaderError
-from cdp_loader.records import attach_warehouse
+from cdp_loader.warehouse import BUILD_HINT, Warehouse, WarehouseRef, opened
 
 
 @dataclass(frozen=True)
@@ -65,26 +62,25 @@ _REASONS_IN_PRECEDENCE = (
 )
 
 
-def read_mart_counts(database: Path) -> MartCounts:
-    """Counts of the latest build of the mart in DATABASE (opened read-only)."""
-    if not Path(database).exists():
-        raise LoaderError(f"no warehouse at {database}")
-    try:
-        with attach_warehouse(database, read_only=True) as con:
-            current, shipped, deleted, excluded, quarantined = con.execute(
-                "select current_orders, shipped_orders, deleted_orders, excluded_orders, "
-                "quarantined_orders from cdp.cdp_order_reconciliation"
-            ).fetchone()
-            by_reason = dict(con.execute(
-                "select reason, count(*) from cdp.cdp_order_quarantine group by reason"
-            ).fetchall())
-            dropped = con.execute(
-                "select coalesce(sum(extension_attributes_dropped "
-                "+ item_extension_attributes_dropped), 0) from cdp.cdp_orders"
-            ).fetchone()[0]
-    except duckdb.CatalogException as exc:
-        raise LoaderError(
-            f"{database} has no CDP mart: run `dbt build --profiles-dir profiles` first"
-        ) from exc
+def read_mart_counts(database: WarehouseRef | Warehouse) -> MartCounts:
+    """Counts of the latest build of the mart in the warehouse."""
+    with opened(database) as warehouse:
+        if not {"cdp_order_reconciliation", "cdp_order_quarantine", "cdp_orders"} <= \
+                warehouse.tables():
+            raise LoaderError(f"{warehouse.target.describe()} has no CDP mart: {BUILD_HINT}")
+        rows = warehouse.fetch(
+            "select current_orders, shipped_orders, deleted_orders, excluded_orders, "
+            f"quarantined_orders from {warehouse.relation('cdp_order_reconciliation')}")
+        if len(rows) != 1:
+            raise LoaderError(f"{warehouse.relation('cdp_order_reconciliation')} holds "
+                              f"{len(rows)} rows, not one; {BUILD_HINT}")
+        by_reason = {row["reason"]: int(row["orders"]) for row in warehouse.fetch(
+            "select reason, count(*) as orders from "
+            f"{warehouse.relation('cdp_order_quarantine')} group by reason")}
+        dropped = warehouse.fetch(
+            "select coalesce(sum(extension_attributes_dropped "
+            "+ item_extension_attributes_dropped), 0) as dropped from "
+            f"{warehouse.relation('cdp_orders')}")[0]["dropped"]
+    current, shipped, deleted, excluded, quarantined = (int(v) for v in rows[0].values())
     ordered = {r: by_reason[r] for r in _REASONS_IN_PRECEDENCE if r in by_reason}
     return MartCounts(current, shipped, deleted, excluded, quarantined, ordered, int(dropped))

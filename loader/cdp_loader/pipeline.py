@@ -23,7 +23,7 @@ from cdp_loader.batch_folder import BatchFolder
 from cdp_loader.dbt_build import BACKFILL_SELECTOR, JOB_BUILD_ARGS, run_dbt_build
 from cdp_loader.errors import EXIT_OK, EXIT_REJECTED, LoaderError
 from cdp_loader.mart_report import MartCounts, read_mart_counts
-from cdp_loader.records import DAILY_DELTA, FULL_EXPORT, count_records, iter_record_chunks
+from cdp_loader.records import DAILY_DELTA, FULL_EXPORT
 from cdp_loader.report import write_report
 from cdp_loader.run_history import ShipRun, record_ship_run
 from cdp_loader.sandbox import Sandbox
@@ -38,6 +38,14 @@ from cdp_loader.shipped_state import (
 )
 from cdp_loader.shipper import Progress, ShipReport, ship_directory
 from cdp_loader.validate import Problem, ValidationStats, batch_files_in, validate_files
+from cdp_loader.warehouse import (
+    Target,
+    Warehouse,
+    WarehouseRef,
+    default_profiles_dir,
+    opened,
+    resolve_target,
+)
 
 # Problems kept in a run's report: enough to act on; `cdp-loader validate DIR` lists all.
 PROBLEMS_KEPT = 20
@@ -61,18 +69,20 @@ class ShipOutcome:
     run_id: str | None = None  # its row in cdp.cdp_ship_runs, when recorded
 
 
-def ship_and_record(directory: Path, client: BatchApiClient, *, database: Path | None,
-                    concurrency: int = 1, poll_interval: float = 5.0, wait: bool = False,
+def ship_and_record(directory: Path, client: BatchApiClient, *,
+                    database: WarehouseRef | Warehouse | None, concurrency: int = 1,
+                    poll_interval: float = 5.0, wait: bool = False,
                     progress: Progress | None = None, scope: str = "ship") -> ShipOutcome:
     """Ship a folder under its lock, then record the finished batches in DATABASE.
 
-    The lock is held from before the first file to after the recording, so no
-    other process ships or exports the folder meanwhile. The state is recorded
-    also when shipping stops with an error or a signal: the batches that
-    finished are in CDP and the next daily run must know it; the ship's own
-    error then wins, and a failure to record is reported beside it. A ship
-    that ends (exit 0 or 1) adds its row to cdp.cdp_ship_runs (`scope`:
-    "ship", "full" or "daily").
+    DATABASE is the warehouse of the dbt target (a `Target`, a DuckDB file, or
+    a warehouse already open), None to record nothing. The lock is held from
+    before the first file to after the recording, so no other process ships or
+    exports the folder meanwhile. The state is recorded also when shipping
+    stops with an error or a signal: the batches that finished are in CDP and
+    the next daily run must know it; the ship's own error then wins, and a
+    failure to record is reported beside it. A ship that ends (exit 0 or 1)
+    adds its row to cdp.cdp_ship_runs (`scope`: "ship", "full" or "daily").
     """
     folder = BatchFolder(directory)
     if not folder.path.is_dir():
@@ -94,15 +104,26 @@ def ship_and_record(directory: Path, client: BatchApiClient, *, database: Path |
         if database is None:
             return ShipOutcome(report, None)
         try:
-            state = record_shipped_state(folder.path, database)
-            run = _ship_run(report, scope, started_at)
-            record_ship_run(database, run)
+            with opened(database) as warehouse:
+                state = record_shipped_state(folder.path, warehouse)
+                run = _ship_run(report, scope, started_at)
+                record_ship_run(warehouse, run)
         except LoaderError as exc:
             raise LoaderError(
                 f"the batches were shipped, but the shipped state was not recorded: "
-                f"{exc.format_message()}; run `cdp-loader ship {folder.path} --database "
-                f"{database}` to record it") from None
+                f"{exc.format_message()}; run `cdp-loader ship {folder.path} "
+                f"{_warehouse_option(database)}` to record it") from None
     return ShipOutcome(report, state, run.run_id)
+
+
+def _warehouse_option(database: WarehouseRef | Warehouse) -> str:
+    """The option of `ship` that names the same warehouse again."""
+    target = database if isinstance(database, Target) else getattr(database, "target", None)
+    if target is None:
+        return f"--database {database}"
+    if target.type == "duckdb":
+        return f"--database {target.settings['path']}"
+    return f"--target {target.name}"
 
 
 def _ship_run(report: ShipReport, scope: str, started_at: datetime) -> ShipRun:
@@ -121,9 +142,14 @@ def _ship_run(report: ShipReport, scope: str, started_at: datetime) -> ShipRun:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What `cdp-loader run` is asked to do."""
+    """What `cdp-loader run` is asked to do.
 
-    database: Path
+    The warehouse is the dbt target `target` (default CDP_DBT_TARGET, else
+    duckdb); for duckdb, `database` is the file.
+    """
+
+    database: Path | None = None
+    target: str | None = None
     out_root: Path = Path("batches")
     project_dir: Path = Path(".")
     settings: Settings | None = None  # the Batch API; None with `sandbox`
@@ -214,62 +240,75 @@ def run_job(options: RunOptions, *, on_stage: Stage | None = None,
     shipper's progress; `bar(label, total)` gives a progress bar for the export.
     Nothing is shipped when validation finds a problem, nor when a daily delta
     is empty. Raises LoaderError (or Interrupted) when a stage cannot be done.
+    The warehouse is the dbt target of `options` (`warehouse.resolve_target`).
     """
     report = RunReport(scope="daily" if options.daily else "full", sandbox=options.sandbox)
-    stage = on_stage or (lambda _name, _report: None)
-    relation = DAILY_DELTA if options.daily else FULL_EXPORT
+    target = resolve_target(options.target, database=options.database,
+                            profiles_dir=default_profiles_dir(options.project_dir))
     with _batch_api(options) as settings:
         if not options.skip_dbt:
             # Quiet: dbt still prints every failing model or test, with its log.
             scope = () if options.daily else ("--selector", BACKFILL_SELECTOR)
-            run_dbt_build(options.project_dir, options.database,
-                          ("--quiet", *JOB_BUILD_ARGS, *scope))
+            run_dbt_build(options.project_dir, target, ("--quiet", *JOB_BUILD_ARGS, *scope))
             report.built = True
-            stage("build", report)
-        report.mart = read_mart_counts(options.database)
-        stage("mart", report)
-        if options.daily:
-            report.freshness = read_raw_freshness(options.database)
-            if not report.freshness.refreshed and not options.allow_stale_sources:
-                raise LoaderError(report.freshness.stale_reason())
-            report.delta = read_delta_summary(options.database)
-            stage("delta", report)
-        report.to_send = count_records(options.database, relation)
-        if report.nothing_to_send:
-            return _finished(report)
-
-        report.folder = options.out_root / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
-        folder = BatchFolder(report.folder)
-        # One lock from the first file written to the last record recorded.
-        with folder.locked("run"):
-            with (bar or _no_bar)("Exporting records", report.to_send) as advance:
-                report.export = write_batch_files(
-                    iter_record_chunks(options.database, name=relation), folder.path,
-                    max_bytes=options.max_bytes, on_records=advance)
-            stage("export", report)
-
-            report.validation = ValidationStats()
-            for problem in validate_files(batch_files_in(folder.path), report.validation):
-                if len(report.problems) < PROBLEMS_KEPT:
-                    report.problems.append(problem)
-            stage("validate", report)
-            if report.validation.problems:
-                return _finished(report)
-
-            client = BatchApiClient(settings.base_url, settings.credentials,
-                                    deadline=Deadline(options.timeout),
-                                    backoff_base=min(0.25, options.poll_interval))
-            # A rehearsal is not recorded: the real CDP did not receive it.
-            outcome = ship_and_record(folder.path, client,
-                                      database=None if options.sandbox else options.database,
-                                      poll_interval=options.poll_interval, progress=progress,
-                                      scope=report.scope)
-            report.ship, report.state = outcome.report, outcome.state
-            stage("ship", report)
-        report.html_report = write_report(options.database,
-                                          folder.path.with_name(f"{folder.path.name}.html"))
-        stage("report", report)
+            if on_stage is not None:
+                on_stage("build", report)
+        # Opened after dbt build: a local catalog is one process's at a time.
+        with opened(target) as warehouse:
+            _export_ship_and_report(options, report, warehouse, settings,
+                                    on_stage=on_stage, progress=progress, bar=bar)
     return _finished(report)
+
+
+def _export_ship_and_report(options: RunOptions, report: RunReport, warehouse: Warehouse,
+                            settings: Settings, *, on_stage: Stage | None,
+                            progress: Progress | None, bar: ProgressBar | None) -> None:
+    """The stages of a run after the build, on one open warehouse."""
+    stage = on_stage or (lambda _name, _report: None)
+    relation = DAILY_DELTA if options.daily else FULL_EXPORT
+    report.mart = read_mart_counts(warehouse)
+    stage("mart", report)
+    if options.daily:
+        report.freshness = read_raw_freshness(warehouse)
+        if not report.freshness.refreshed and not options.allow_stale_sources:
+            raise LoaderError(report.freshness.stale_reason())
+        report.delta = read_delta_summary(warehouse)
+        stage("delta", report)
+    report.to_send = warehouse.count_records(relation)
+    if report.nothing_to_send:
+        return
+
+    report.folder = options.out_root / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
+    folder = BatchFolder(report.folder)
+    # One lock from the first file written to the last record recorded.
+    with folder.locked("run"):
+        with (bar or _no_bar)("Exporting records", report.to_send) as advance:
+            report.export = write_batch_files(
+                warehouse.iter_record_chunks(relation), folder.path,
+                max_bytes=options.max_bytes, on_records=advance)
+        stage("export", report)
+
+        report.validation = ValidationStats()
+        for problem in validate_files(batch_files_in(folder.path), report.validation):
+            if len(report.problems) < PROBLEMS_KEPT:
+                report.problems.append(problem)
+        stage("validate", report)
+        if report.validation.problems:
+            return
+
+        client = BatchApiClient(settings.base_url, settings.credentials,
+                                deadline=Deadline(options.timeout),
+                                backoff_base=min(0.25, options.poll_interval))
+        # A rehearsal is not recorded: the real CDP did not receive it.
+        outcome = ship_and_record(folder.path, client,
+                                  database=None if options.sandbox else warehouse,
+                                  poll_interval=options.poll_interval, progress=progress,
+                                  scope=report.scope)
+        report.ship, report.state = outcome.report, outcome.state
+        stage("ship", report)
+    report.html_report = write_report(warehouse,
+                                      folder.path.with_name(f"{folder.path.name}.html"))
+    stage("report", report)
 
 
 def _finished(report: RunReport) -> RunReport:

@@ -169,17 +169,24 @@ def open_warehouse(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield connection
 
 
-def _check_relation(connection: duckdb.DuckDBPyConnection, name: str) -> str:
+def _check_relation(connection: duckdb.DuckDBPyConnection, name: str,
+                    schema: str = RELATION_SCHEMA) -> str:
     """The qualified name of the relation, once it is known to have every column."""
-    relation = f"{RELATION_SCHEMA}.{name}"
+    relation = f"{schema}.{name}"
     present = {
         row[0]
         for row in connection.execute(
             "select column_name from information_schema.columns "
             "where table_schema = ? and table_name = ?",
-            [RELATION_SCHEMA, name],
+            [schema, name],
         ).fetchall()
     }
+    check_columns(relation, present)
+    return relation
+
+
+def check_columns(relation: str, present: set[str]) -> None:
+    """A relation missing, or lacking a column an export reads, is a LoaderError."""
     if not present:
         raise LoaderError(f"relation {relation} is missing; {BUILD_HINT}")
     missing = [column for column in COLUMNS if column not in present]
@@ -187,13 +194,13 @@ def _check_relation(connection: duckdb.DuckDBPyConnection, name: str) -> str:
         raise LoaderError(
             f"relation {relation} lacks column(s) {', '.join(missing)}; {BUILD_HINT}"
         )
-    return relation
 
 
-def count_records(database: RecordSource, name: str = FULL_EXPORT) -> int:
-    """How many lines an export of relation `cdp.<name>` will write."""
+def count_records(database: RecordSource, name: str = FULL_EXPORT,
+                  schema: str = RELATION_SCHEMA) -> int:
+    """How many lines an export of relation `<schema>.<name>` will write."""
     with open_source(database) as connection:
-        relation = _check_relation(connection, name)
+        relation = _check_relation(connection, name, _schema_of(database, schema))
         row = connection.execute(f"select count(*) from {relation}").fetchone()
         return int(row[0]) if row else 0
 
@@ -207,8 +214,14 @@ def _stored_in_seq_order(connection: duckdb.DuckDBPyConnection, relation: str) -
     return bool(row) and row[0] == 0
 
 
+def _schema_of(source: RecordSource, schema: str) -> str:
+    """Parquet files always stand for cdp.cdp_batch_records (open_parquet_records)."""
+    return RELATION_SCHEMA if isinstance(source, ParquetRecords) else schema
+
+
 def iter_record_chunks(
-    database: RecordSource, chunk_rows: int = DEFAULT_CHUNK_ROWS, name: str = FULL_EXPORT
+    database: RecordSource, chunk_rows: int = DEFAULT_CHUNK_ROWS, name: str = FULL_EXPORT,
+    schema: str = RELATION_SCHEMA,
 ) -> Iterator[list[BatchRecord]]:
     """Yield the batch records in `seq` order, `chunk_rows` at a time.
 
@@ -217,7 +230,7 @@ def iter_record_chunks(
     so it is only the fallback for a relation stored in another order.
     """
     with open_source(database) as connection:
-        relation = _check_relation(connection, name)
+        relation = _check_relation(connection, name, _schema_of(database, schema))
         query = f"select {_SELECTED} from {relation}"
         if not _stored_in_seq_order(connection, relation):
             query += " order by seq"
@@ -228,11 +241,11 @@ def iter_record_chunks(
             if not rows:
                 return
             chunk = [BatchRecord._make(row) for row in rows]
-            previous = _check_ascending(chunk, previous, relation)
+            previous = check_ascending(chunk, previous, relation)
             yield chunk
 
 
-def _check_ascending(chunk: list[BatchRecord], previous: int | None, relation: str) -> int:
+def check_ascending(chunk: list[BatchRecord], previous: int | None, relation: str) -> int:
     """The file order is the seq order: a repeated or null seq would make it ambiguous."""
     for record in chunk:
         if record.seq is None or (previous is not None and record.seq <= previous):

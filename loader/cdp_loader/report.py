@@ -21,7 +21,7 @@ from typing import Any
 
 from cdp_loader.errors import LoaderError
 from cdp_loader.files import write_durably
-from cdp_loader.records import BUILD_HINT, connect_warehouse
+from cdp_loader.warehouse import BUILD_HINT, Warehouse, WarehouseRef, opened
 
 # The order of the quarantine reasons is their precedence in raw_warehouse.md.
 REASONS = (
@@ -56,31 +56,26 @@ class ReportData:
     missing: tuple[str, ...]                      # history relations not in the warehouse
 
 
-def _rows(connection: Any, query: str) -> list[dict[str, Any]]:
-    cursor = connection.execute(query)
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def read_report_data(database: Path) -> ReportData:
-    """The latest build and the history, from DATABASE opened read-only."""
-    with connect_warehouse(Path(database), read_only=True) as connection:
-        present = {row[0] for row in connection.execute(
-            "select table_name from information_schema.tables where table_schema = 'cdp'"
-        ).fetchall()}
+def read_report_data(database: WarehouseRef | Warehouse) -> ReportData:
+    """The latest build and the history, read from the warehouse."""
+    with opened(database) as warehouse:
+        present = warehouse.tables()
+        where = warehouse.target.describe()
         if not {"cdp_order_reconciliation", "cdp_order_quarantine"} <= present:
-            raise LoaderError(f"{database} has no CDP mart; {BUILD_HINT}")
-        latest = _rows(connection, "select * from cdp.cdp_order_reconciliation")
+            raise LoaderError(f"{where} has no CDP mart; {BUILD_HINT}")
+
+        def table(name: str) -> str:
+            return warehouse.relation(name)
+
+        latest = warehouse.fetch(f"select * from {table('cdp_order_reconciliation')}")
         if len(latest) != 1:
-            raise LoaderError(f"cdp.cdp_order_reconciliation of {database} holds "
+            raise LoaderError(f"{table('cdp_order_reconciliation')} of {where} holds "
                               f"{len(latest)} rows, not one; {BUILD_HINT}")
         latest_by_reason = [
-            (row["reason"], int(row["orders"]), int(row["held"])) for row in _rows(
-                connection,
+            (row["reason"], int(row["orders"]), int(row["held"])) for row in warehouse.fetch(
                 "select reason, count(*) as orders, "
                 "count(*) filter (where cdp_holds_older_version) as held "
-                "from cdp.cdp_order_quarantine group by reason",
-            )
+                f"from {table('cdp_order_quarantine')} group by reason")
         ]
         latest_by_reason.sort(key=lambda item: _reason_rank(item[0]))
         missing = tuple(name for name in (
@@ -90,23 +85,23 @@ def read_report_data(database: Path) -> ReportData:
         build_count = 0
         quarantine: dict[str, dict[str, int]] = {}
         if "cdp_build_history" in present:
-            build_count = connection.execute(
-                "select count(*) from cdp.cdp_build_history").fetchone()[0]
-            builds = _rows(connection, (
-                "select * from (select * from cdp.cdp_build_history "
-                f"order by built_at desc, build_id desc limit {HISTORY_LIMIT}) "
-                "order by built_at, build_id"))
+            build_count = int(warehouse.fetch(
+                f"select count(*) as n from {table('cdp_build_history')}")[0]["n"])
+            builds = warehouse.fetch(
+                f"select * from (select * from {table('cdp_build_history')} "
+                f"order by built_at desc, build_id desc limit {HISTORY_LIMIT}) as latest "
+                "order by built_at, build_id")
         if "cdp_quarantine_history" in present:
-            for row in _rows(connection, "select build_id, reason, quarantined_orders "
-                                         "from cdp.cdp_quarantine_history"):
+            for row in warehouse.fetch("select build_id, reason, quarantined_orders "
+                                       f"from {table('cdp_quarantine_history')}"):
                 quarantine.setdefault(row["build_id"], {})[row["reason"]] = int(
                     row["quarantined_orders"])
         runs: list[dict[str, Any]] = []
         run_count = 0
         codes: dict[str, list[int]] = {}
         if "cdp_ship_runs" in present:
-            every_run = _rows(connection, "select * from cdp.cdp_ship_runs "
-                                          "order by started_at, run_id")
+            every_run = warehouse.fetch(f"select * from {table('cdp_ship_runs')} "
+                                        "order by started_at, run_id")
             run_count = len(every_run)
             runs = every_run[-HISTORY_LIMIT:]
             for run in every_run:
@@ -463,7 +458,7 @@ def _runs_section(data: ReportData) -> str:
     )
 
 
-def render_report(data: ReportData, generated_at: datetime, database: Path) -> str:
+def render_report(data: ReportData, generated_at: datetime, database: object) -> str:
     """The whole page as text."""
     latest = data.latest
     reconciles = int(latest["unaccounted_orders"]) == 0
@@ -489,7 +484,7 @@ def render_report(data: ReportData, generated_at: datetime, database: Path) -> s
         f"<title>cdp-orders report, {_e(_time(generated_at))} UTC</title>"
         f"<style>{_STYLE}</style></head><body><main>"
         "<h1>cdp-orders: the latest run and its history</h1>"
-        f'<p class="lead">Warehouse {_e(database)}; report written {_e(_time(generated_at))} '
+        f'<p class="lead">Warehouse {_e(str(database))}; report written {_e(_time(generated_at))} '
         f"UTC; latest build {_e(str(latest['build_id']))}.</p>"
         f'<div class="cards">{"".join(cards)}</div>{missing}'
         + _latest_section(data) + _history_section(data) + _runs_section(data)
@@ -497,10 +492,12 @@ def render_report(data: ReportData, generated_at: datetime, database: Path) -> s
     )
 
 
-def write_report(database: Path, out: Path) -> Path:
+def write_report(database: WarehouseRef | Warehouse, out: Path) -> Path:
     """Write the report of DATABASE to OUT (0600, replaced durably); returns OUT."""
-    data = read_report_data(database)
-    page = render_report(data, datetime.now(UTC).replace(tzinfo=None), Path(database))
+    with opened(database) as warehouse:
+        data = read_report_data(warehouse)
+        where = warehouse.target.describe()
+    page = render_report(data, datetime.now(UTC).replace(tzinfo=None), where)
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -11,22 +11,33 @@ No personal data: counts, a folder, times and CDP's error codes.
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
 from cdp_loader.errors import LoaderError
-from cdp_loader.records import BUILD_HINT, connect_warehouse
-
-SHIP_RUNS = "cdp.cdp_ship_runs"
-SCOPES = ("full", "daily", "ship")
-COLUMNS = (
-    "run_id", "started_at", "finished_at", "scope", "batch_dir", "files", "bytes",
-    "records_sent", "records_succeeded", "records_rejected", "rejected_by_code",
-    "deletes_already_absent", "duration_seconds", "exit_code",
+from cdp_loader.warehouse import (
+    BUILD_HINT,
+    Column,
+    Warehouse,
+    WarehouseRef,
+    opened,
+    write_staged_rows,
 )
+
+SHIP_RUNS = "cdp_ship_runs"
+SCOPES = ("full", "daily", "ship")
+# The table's columns (macros/cdp/create_ship_runs_table.sql).
+TYPED_COLUMNS = (
+    Column("run_id", "text"), Column("started_at", "timestamp"),
+    Column("finished_at", "timestamp"), Column("scope", "text"), Column("batch_dir", "text"),
+    Column("files", "bigint"), Column("bytes", "bigint"), Column("records_sent", "bigint"),
+    Column("records_succeeded", "bigint"), Column("records_rejected", "bigint"),
+    Column("rejected_by_code", "text"), Column("deletes_already_absent", "bigint"),
+    Column("duration_seconds", "double"), Column("exit_code", "int"),
+)
+COLUMNS = tuple(column.name for column in TYPED_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -89,35 +100,18 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def record_ship_run(database: Path, run: ShipRun) -> None:
-    """Add RUN to cdp.cdp_ship_runs of the DuckDB warehouse, in one transaction.
+def record_ship_run(database: WarehouseRef | Warehouse, run: ShipRun) -> None:
+    """Add RUN to cdp.cdp_ship_runs of the warehouse, in one transaction where it has them.
 
     Idempotent on run_id: a run already recorded is left as it is, so that a
     repeated call adds nothing. A warehouse whose table is missing (dbt
     never built it) is a one-line LoaderError.
     """
-    with connect_warehouse(Path(database), read_only=False) as connection:
-        present = connection.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'cdp' and table_name = 'cdp_ship_runs'"
-        ).fetchone()
-        if not present or present[0] == 0:
-            raise LoaderError(f"{SHIP_RUNS} is missing in {database}; {BUILD_HINT}")
-        placeholders = ", ".join("?" for _ in COLUMNS)
-        connection.execute("begin transaction")
-        try:
-            connection.execute(
-                f"insert into {SHIP_RUNS} ({', '.join(COLUMNS)}) "
-                f"select {placeholders} "
-                f"where not exists (select 1 from {SHIP_RUNS} where run_id = ?)",
-                [*run.row(), run.run_id],
-            )
-            connection.execute("commit")
-        except duckdb.Error as exc:
-            connection.execute("rollback")
-            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise LoaderError(f"cannot record ship run {run.run_id} in {database}: "
-                              f"{first_line}") from None
-        except BaseException:
-            connection.execute("rollback")
-            raise
+    with opened(database) as warehouse:
+        if SHIP_RUNS not in warehouse.tables():
+            raise LoaderError(f"{warehouse.relation(SHIP_RUNS)} is missing in "
+                              f"{warehouse.target.describe()}; {BUILD_HINT}")
+        with tempfile.TemporaryDirectory(prefix="cdp-ship-run-") as work:
+            staged = Path(work) / "ship_run.csv"
+            write_staged_rows(staged, iter([run.row()]))
+            warehouse.append_new_rows(SHIP_RUNS, TYPED_COLUMNS, staged, ("run_id",))

@@ -26,39 +26,45 @@ The shipper writes a 404 on a delete to no file, only a count per batch
 for them, a batch's deletes are all `already_absent` when that count covers
 every delete of the batch that was not rejected, and `success` otherwise.
 
-The work is set-wise in DuckDB: the index sidecars are read with read_csv, the
-rejects with read_json, joined, and inserted where (batch_ref, record_ref) is
-not present yet, so running it twice adds nothing twice.
+The outcomes are worked out here, file by file, from the index sidecars and
+rejects.ndjson (read through BatchFolder, one file in memory at a time), and
+written once as a staged CSV that every engine bulk-loads (DuckDB read_csv,
+PostgreSQL COPY, Spark's CSV reader); the warehouse then inserts the rows whose
+(batch_ref, record_ref) it does not hold yet (`Warehouse.append_new_rows`), so
+running it twice adds nothing twice.
 """
 
 from __future__ import annotations
 
+import csv
+import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from cdp_loader.batch_folder import (
     INDEX_DELIMITER,
-    INDEX_HEADER,
     INDEX_QUOTE,
-    REJECT_KEYS,
     BatchFileInfo,
     BatchFolder,
 )
 from cdp_loader.errors import LoaderError
-from cdp_loader.records import connect_warehouse
+from cdp_loader.warehouse import Column, Warehouse, WarehouseRef, opened, write_staged_rows
 
-SHIPPED_ORDERS = "cdp.cdp_shipped_orders"
-DELTA_SUMMARY = "cdp.cdp_delta_summary"
+SHIPPED_ORDERS = "cdp_shipped_orders"
+DELTA_SUMMARY = "cdp_delta_summary"
 BUILD_FIRST = "run `dbt build --profiles-dir profiles` (or `cdp-loader run`) first"
-# Every index column is read as text; the recorder casts what it needs.
-_INDEX_COLUMNS = dict.fromkeys(INDEX_HEADER, "VARCHAR")
-_REJECT_COLUMNS = dict.fromkeys(REJECT_KEYS, "VARCHAR")
-# The text the export writes for orderedAt (records.py) and the ledger for its times.
-_UTC_TEXT = "%Y-%m-%dT%H:%M:%S.%gZ"
+# The table's columns, in its order (macros/cdp/create_shipped_orders_table.sql).
+SHIPPED_COLUMNS = (
+    Column("order_id", "bigint"), Column("reference_id", "text"),
+    Column("ordered_at", "timestamp"), Column("record_hash", "text"), Column("mode", "text"),
+    Column("outcome", "text"), Column("error_code", "text"), Column("batch_ref", "text"),
+    Column("record_ref", "text"), Column("batch_file", "text"),
+    Column("shipped_at", "timestamp"),
+)
+SHIPPED_KEY = ("batch_ref", "record_ref")
 
 
 @dataclass(frozen=True)
@@ -151,40 +157,38 @@ class RawFreshness:
                 "to send what is still pending")
 
 
-def read_delta_summary(database: Path) -> DeltaSummary:
-    """The one row of cdp.cdp_delta_summary (the warehouse opened read-only)."""
-    with connect_warehouse(database, read_only=True) as connection:
-        try:
-            row = connection.execute(
-                "select new_orders, changed_orders, unchanged_orders, retried_orders, "
-                f"deleted_orders, moved_orders, rejected_unchanged_orders from {DELTA_SUMMARY}"
-            ).fetchone()
-        except duckdb.CatalogException:
-            raise LoaderError(f"{database} has no {DELTA_SUMMARY}; {BUILD_FIRST}") from None
-    if row is None:
-        raise LoaderError(f"{DELTA_SUMMARY} is empty; {BUILD_FIRST}")
-    return DeltaSummary(*(int(value or 0) for value in row))
+def read_delta_summary(database: WarehouseRef | Warehouse) -> DeltaSummary:
+    """The one row of cdp.cdp_delta_summary."""
+    with opened(database) as warehouse:
+        relation = warehouse.relation(DELTA_SUMMARY)
+        if DELTA_SUMMARY not in warehouse.tables():
+            raise LoaderError(f"{warehouse.target.describe()} has no {relation}; {BUILD_FIRST}")
+        rows = warehouse.fetch(
+            "select new_orders, changed_orders, unchanged_orders, retried_orders, "
+            f"deleted_orders, moved_orders, rejected_unchanged_orders from {relation}")
+    if not rows:
+        raise LoaderError(f"{relation} is empty; {BUILD_FIRST}")
+    return DeltaSummary(*(int(value or 0) for value in rows[0].values()))
 
 
-def read_raw_freshness(database: Path) -> RawFreshness:
+def read_raw_freshness(database: WarehouseRef | Warehouse) -> RawFreshness:
     """The raw tables' latest version and the last ship, from cdp.cdp_delta_summary."""
-    with connect_warehouse(database, read_only=True) as connection:
-        try:
-            row = connection.execute(
-                f"select raw_updated_at, last_shipped_at from {DELTA_SUMMARY}").fetchone()
-        except duckdb.Error:
-            raise LoaderError(f"{database} has no {DELTA_SUMMARY} with raw_updated_at; "
-                              f"{BUILD_FIRST}") from None
-    if row is None:
-        raise LoaderError(f"{DELTA_SUMMARY} is empty; {BUILD_FIRST}")
-    return RawFreshness(*row)
+    with opened(database) as warehouse:
+        relation = warehouse.relation(DELTA_SUMMARY)
+        if DELTA_SUMMARY not in warehouse.tables():
+            raise LoaderError(f"{warehouse.target.describe()} has no {relation}; {BUILD_FIRST}")
+        rows = warehouse.fetch(f"select raw_updated_at, last_shipped_at from {relation}")
+    if not rows:
+        raise LoaderError(f"{relation} is empty; {BUILD_FIRST}")
+    return RawFreshness(rows[0]["raw_updated_at"], rows[0]["last_shipped_at"])
 
 
-def record_shipped_state(batch_dir: Path, database: Path) -> StateCounts:
+def record_shipped_state(batch_dir: Path, database: WarehouseRef | Warehouse) -> StateCounts:
     """Append the records of every finished batch of BATCH_DIR to cdp.cdp_shipped_orders.
 
     Idempotent: a record already present (same batch_ref and record_ref) is not
-    added again. Opens the warehouse read-write for this step only.
+    added again; one transaction where the engine has them. DATABASE is the
+    warehouse (a target, a DuckDB file, or one already open).
     """
     folder = BatchFolder(batch_dir)
     manifest = folder.manifest()
@@ -198,36 +202,23 @@ def record_shipped_state(batch_dir: Path, database: Path) -> StateCounts:
     refused = len(final) - len(finished)
     if not finished:
         return StateCounts(files_not_final=not_final, files_refused=refused)
-    with connect_warehouse(database, read_only=False) as connection:
-        _check_table(connection, database)
+    with opened(database) as warehouse:
+        if SHIPPED_ORDERS not in warehouse.tables():
+            raise LoaderError(f"{warehouse.target.describe()} has no table "
+                              f"{warehouse.relation(SHIPPED_ORDERS)}; {BUILD_FIRST}")
         for item, entry in finished:
             _check_index_is_the_shipped_one(folder, item, entry)
-        connection.execute("begin transaction")
-        try:
-            _stage_finished_files(connection, folder, finished)
-            _stage_records(connection)
-            _stage_rejects(connection, folder.rejects_path)
-            counts = _insert_new_rows(connection, len(finished), not_final, refused)
-            connection.execute("commit")
-        except duckdb.Error as exc:
-            # A full disk, a file someone edited: nothing of this recording is kept.
-            connection.execute("rollback")
-            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise LoaderError(f"cannot record the shipped state in {database}: "
-                              f"{first_line}") from None
-        except BaseException:
-            connection.execute("rollback")
-            raise
-    return counts
-
-
-def _check_table(connection: duckdb.DuckDBPyConnection, database: Path) -> None:
-    schema, name = SHIPPED_ORDERS.split(".")
-    found = connection.execute(
-        "select count(*) from information_schema.tables where table_schema = ? "
-        "and table_name = ?", [schema, name]).fetchone()
-    if not found or not found[0]:
-        raise LoaderError(f"{database} has no table {SHIPPED_ORDERS}; {BUILD_FIRST}")
+        with tempfile.TemporaryDirectory(prefix="cdp-shipped-") as work:
+            staged = Path(work) / "shipped.csv"
+            write_staged_rows(staged, _shipped_rows(folder, finished))
+            total, added = warehouse.append_new_rows(SHIPPED_ORDERS, SHIPPED_COLUMNS, staged,
+                                                     SHIPPED_KEY, count_by="outcome")
+    recorded = sum(added.values())
+    return StateCounts(
+        files=len(finished), files_not_final=not_final, files_refused=refused,
+        recorded=recorded, already_recorded=total - recorded,
+        succeeded=added.get("success", 0), rejected=added.get("rejected", 0),
+        already_absent=added.get("already_absent", 0))
 
 
 def _check_index_is_the_shipped_one(folder: BatchFolder, item: BatchFileInfo,
@@ -242,115 +233,62 @@ def _check_index_is_the_shipped_one(folder: BatchFolder, item: BatchFileInfo,
                           "shipped batch; the shipped state cannot be recorded from it")
 
 
-def _stage_finished_files(connection: duckdb.DuckDBPyConnection, folder: BatchFolder,
-                          finished: list[tuple[BatchFileInfo, dict[str, Any]]]) -> None:
-    """temp table finished_files: one row per file whose batch reached a final status."""
-    connection.execute(
-        "create temp table finished_files (batch_file varchar, index_path varchar, "
-        "batch_ref varchar, state varchar, finished_at varchar, deletes_already_absent bigint)")
-    rows = []
+def _rejected_refs(folder: BatchFolder) -> dict[tuple[Any, Any], dict[str, str | None]]:
+    """(file, batchRef) -> ref -> CDP's code (as text), from rejects.ndjson."""
+    rejected: dict[tuple[Any, Any], dict[str, str | None]] = {}
+    for line in folder.read_rejects():
+        if line.get("ref") is None:
+            continue  # about the whole file: names no record
+        code = line.get("code")
+        refs = rejected.setdefault((line.get("file"), line.get("batchRef")), {})
+        refs.setdefault(str(line["ref"]), None if code is None else str(code))
+    return rejected
+
+
+def _index_rows(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        yield from csv.DictReader(handle, delimiter=INDEX_DELIMITER, quotechar=INDEX_QUOTE)
+
+
+def _timestamp(text: str | None) -> str | None:
+    """The export's and the ledger's UTC text (2030-01-02T03:04:05.678Z) as SQL takes it."""
+    return text.replace("T", " ").removesuffix("Z") if text else None
+
+
+def _shipped_rows(folder: BatchFolder, finished: list[tuple[BatchFileInfo, dict[str, Any]]]
+                  ) -> Iterator[tuple[object, ...]]:
+    """One row of cdp_shipped_orders per record of each finished file, in SHIPPED_COLUMNS."""
+    rejected = _rejected_refs(folder)
     for item, entry in finished:
-        index_path = folder.index_path(item)
-        rows.append((item.file, str(index_path.resolve()), entry.get("batchRef"),
-                     entry["state"], entry.get("finished_at") or entry.get("updated_at"),
-                     int(entry.get("deletes_already_absent") or 0)))
-    connection.executemany("insert into finished_files values (?, ?, ?, ?, ?, ?)", rows)
-
-
-def _stage_records(connection: duckdb.DuckDBPyConnection) -> None:
-    """temp table shipped_records: every line of the finished files, from their index."""
-    paths = [row[0] for row in connection.execute(
-        "select index_path from finished_files order by batch_file").fetchall()]
-    connection.execute(
-        "create temp table shipped_records as "
-        "select f.batch_file, f.batch_ref, f.state, f.deletes_already_absent, "
-        f"strptime(f.finished_at, '{_UTC_TEXT}') as shipped_at, i.ref as record_ref, "
-        "cast(i.order_id as bigint) as order_id, i.reference_id, i.mode, "
-        f"strptime(i.ordered_at, '{_UTC_TEXT}') as ordered_at, i.record_hash "
-        f"from read_csv(?, delim = '{INDEX_DELIMITER}', header = true, "
-        f"quote = '{INDEX_QUOTE}', escape = '{INDEX_QUOTE}', "
-        f"columns = {_duckdb_struct(_INDEX_COLUMNS)}, filename = true) as i "
-        "join finished_files as f on f.index_path = i.filename",
-        [paths])
-
-
-def _stage_rejects(connection: duckdb.DuckDBPyConnection, rejects_path: Path) -> None:
-    """temp table rejects: the rejected refs of each file's final batch."""
-    if rejects_path.is_file() and rejects_path.stat().st_size:
-        connection.execute(
-            "create temp table rejects as select distinct file as batch_file, "
-            "\"batchRef\" as batch_ref, ref as record_ref, code as error_code "
-            "from read_json(?, format = 'newline_delimited', "
-            f"columns = {_duckdb_struct(_REJECT_COLUMNS)})",
-            [str(rejects_path)])
-    else:
-        connection.execute("create temp table rejects (batch_file varchar, batch_ref varchar, "
-                           "record_ref varchar, error_code varchar)")
+        batch_ref = entry.get("batchRef")
+        refs = rejected.get((item.file, batch_ref), {}) if batch_ref is not None else {}
+        path = folder.index_path(item)
+        # 404s on deletes are only counted by the shipper (see the module doc): the deletes
+        # are all already absent when the count covers every delete not rejected.
+        deletes_not_rejected = sum(1 for row in _index_rows(path)
+                                   if row["mode"] == "delete" and row["ref"] not in refs)
+        absent = int(entry.get("deletes_already_absent") or 0)
+        all_absent = entry["state"] == "error" and 0 < absent == deletes_not_rejected
+        shipped_at = _timestamp(entry.get("finished_at") or entry.get("updated_at"))
+        seen: set[str] = set()
+        for row in _index_rows(path):
+            ref, mode = row["ref"], row["mode"]
+            if ref in seen:
+                continue
+            seen.add(ref)
+            code = refs.get(ref)
+            if ref in refs and code == "404" and mode == "delete":
+                outcome, code = "already_absent", None
+            elif ref in refs:
+                outcome = "rejected"
+            elif mode == "delete" and all_absent:
+                outcome = "already_absent"
+            else:
+                outcome = "success"
+            yield (row["order_id"] or None, row["reference_id"], _timestamp(row["ordered_at"]),
+                   row["record_hash"] or None, mode, outcome, code, batch_ref, ref, item.file,
+                   shipped_at)
 
 
 def _refused_whole(entry: dict[str, Any]) -> bool:
     return bool(entry.get("file_rejected") or entry.get("log_missing"))
-
-
-def _insert_new_rows(connection: duckdb.DuckDBPyConnection, files: int,
-                     not_final: int, refused: int) -> StateCounts:
-    connection.execute("""
-        create temp table outcomes as
-        with joined as (
-            select s.*, r.error_code,
-                count(*) filter (where s.mode = 'delete' and r.record_ref is null)
-                    over (partition by s.batch_file) as deletes_not_rejected
-            from shipped_records as s
-            left join rejects as r
-                on r.batch_file = s.batch_file and r.batch_ref = s.batch_ref
-                and r.record_ref = s.record_ref
-        )
-        select order_id, reference_id, ordered_at, record_hash, mode,
-            case
-                when error_code = '404' and mode = 'delete' then 'already_absent'
-                when error_code is not null then 'rejected'
-                -- 404s on deletes are only counted by the shipper (see the module doc).
-                when mode = 'delete' and state = 'error' and deletes_already_absent > 0
-                    and deletes_already_absent = deletes_not_rejected then 'already_absent'
-                else 'success'
-            end as outcome,
-            case when error_code = '404' and mode = 'delete' then null
-                else error_code end as error_code,
-            batch_ref, record_ref, batch_file, shipped_at
-        from joined
-        qualify row_number() over (partition by batch_ref, record_ref order by order_id) = 1
-    """)
-    total = connection.execute("select count(*) from outcomes").fetchone()
-    connection.execute(f"""
-        create temp table added as
-        select o.* from outcomes as o
-        where not exists (
-            select 1 from {SHIPPED_ORDERS} as t
-            where t.batch_ref = o.batch_ref and t.record_ref = o.record_ref
-        )
-    """)
-    try:
-        connection.execute(f"""
-            insert into {SHIPPED_ORDERS} (order_id, reference_id, ordered_at, record_hash,
-                mode, outcome, error_code, batch_ref, record_ref, batch_file, shipped_at)
-            select order_id, reference_id, ordered_at, record_hash, mode, outcome, error_code,
-                batch_ref, record_ref, batch_file, shipped_at
-            from added
-        """)
-    except duckdb.ConstraintException as exc:
-        first_line = str(exc).splitlines()[0]
-        raise LoaderError(f"{SHIPPED_ORDERS} refused the shipped records: {first_line}") from None
-    by_outcome = dict(connection.execute(
-        "select outcome, count(*) from added group by outcome").fetchall())
-    recorded = sum(by_outcome.values())
-    return StateCounts(
-        files=files, files_not_final=not_final, files_refused=refused, recorded=recorded,
-        already_recorded=int(total[0] if total else 0) - recorded,
-        succeeded=by_outcome.get("success", 0), rejected=by_outcome.get("rejected", 0),
-        already_absent=by_outcome.get("already_absent", 0),
-    )
-
-
-def _duckdb_struct(columns: dict[str, str]) -> str:
-    """A DuckDB struct literal {'name': 'TYPE', ...} for read_csv / read_json `columns`."""
-    return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"

@@ -6,9 +6,9 @@
     {{ return(adapter.dispatch('create_ship_runs_table', 'cdp_orders')()) }}
 {%- endmacro %}
 
-{% macro default__create_ship_runs_table() -%}
-    create schema if not exists cdp;
-    create table if not exists cdp.cdp_ship_runs (
+{% macro duckdb__create_ship_runs_table() -%}
+    create schema if not exists {{ cdp_schema() }};
+    create table if not exists {{ cdp_schema() }}.cdp_ship_runs (
         run_id varchar primary key,
         started_at timestamp not null,
         finished_at timestamp not null,
@@ -29,8 +29,8 @@
 {#- Spark runs one statement at a time; its text type is string and it has
     no primary keys (the writer keeps run_id unique). -#}
 {% macro spark__create_ship_runs_table() -%}
-    {% do run_query('create schema if not exists cdp') %}
-    create table if not exists cdp.cdp_ship_runs (
+    {% do run_query('create schema if not exists ' ~ cdp_schema()) %}
+    create table if not exists {{ cdp_schema() }}.cdp_ship_runs (
         run_id string,
         started_at timestamp,
         finished_at timestamp,
@@ -46,4 +46,14 @@
         duration_seconds double,
         exit_code int
     ) using parquet
+{%- endmacro %}
+
+{#- PostgreSQL runs the same SQL as DuckDB. -#}
+{% macro postgres__create_ship_runs_table() -%}
+    {{ return(duckdb__create_ship_runs_table()) }}
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__create_ship_runs_table() -%}
+    {{ exceptions.raise_compiler_error('create_ship_runs_table is not implemented for ' ~ target.type) }}
 {%- endmacro %}

@@ -5,9 +5,9 @@
     {{ return(adapter.dispatch('create_shipped_orders_table', 'cdp_orders')()) }}
 {%- endmacro %}
 
-{% macro default__create_shipped_orders_table() -%}
-    create schema if not exists cdp;
-    create table if not exists cdp.cdp_shipped_orders (
+{% macro duckdb__create_shipped_orders_table() -%}
+    create schema if not exists {{ cdp_schema() }};
+    create table if not exists {{ cdp_schema() }}.cdp_shipped_orders (
         order_id bigint not null,
         reference_id varchar not null,
         ordered_at timestamp not null,
@@ -24,8 +24,8 @@
 
 {#- Spark runs one statement at a time; its text type is string. -#}
 {% macro spark__create_shipped_orders_table() -%}
-    {% do run_query('create schema if not exists cdp') %}
-    create table if not exists cdp.cdp_shipped_orders (
+    {% do run_query('create schema if not exists ' ~ cdp_schema()) %}
+    create table if not exists {{ cdp_schema() }}.cdp_shipped_orders (
         order_id bigint,
         reference_id string,
         ordered_at timestamp,
@@ -38,4 +38,14 @@
         batch_file string,
         shipped_at timestamp
     ) using parquet
+{%- endmacro %}
+
+{#- PostgreSQL runs the same SQL as DuckDB. -#}
+{% macro postgres__create_shipped_orders_table() -%}
+    {{ return(duckdb__create_shipped_orders_table()) }}
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__create_shipped_orders_table() -%}
+    {{ exceptions.raise_compiler_error('create_shipped_orders_table is not implemented for ' ~ target.type) }}
 {%- endmacro %}

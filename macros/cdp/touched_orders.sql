@@ -133,12 +133,12 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Whether `name` (a model of schema cdp, not this one) is built
+{#- Whether `name` (a model of the cdp schema, not this one) is built
     incrementally in this run: it exists and this is no full refresh. -#}
 {% macro is_nightly_build_of(name) -%}
     {%- if name is none or not execute or this is none or target.type == 'spark' -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set host = adapter.get_relation(database=target.database, schema='cdp', identifier=name) -%}
+    {%- set host = adapter.get_relation(database=target.database, schema=cdp_schema(), identifier=name) -%}
     {{ return(host is not none and host.is_table and not flags.FULL_REFRESH) }}
 {%- endmacro %}

@@ -7,7 +7,7 @@
     {{ return(adapter.dispatch('uuid_v5_url_digest', 'cdp_orders')(name)) }}
 {%- endmacro %}
 
-{% macro default__uuid_v5_url_digest(name) -%}
+{% macro duckdb__uuid_v5_url_digest(name) -%}
     sha1(unhex('6ba7b8119dad11d180b400c04fd430c8') || encode({{ name }}))
 {%- endmacro %}
 
@@ -32,4 +32,9 @@
 
 {% macro spark__uuid_v5_url_digest(name) -%}
     sha1(concat(unhex('6ba7b8119dad11d180b400c04fd430c8'), encode({{ name }}, 'UTF-8')))
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__uuid_v5_url_digest(name) -%}
+    {{ exceptions.raise_compiler_error('uuid_v5_url_digest is not implemented for ' ~ target.type) }}
 {%- endmacro %}

@@ -10,7 +10,7 @@
     its \u00XX hex is upper case. So its text is taken whenever it holds no
     '\u00' (no such escape, nor a data backslash before 'u00'), which is ~5x
     faster than escaping in SQL; the rest are escaped one character at a time. -#}
-{% macro default__json_string(expression) -%}
+{% macro duckdb__json_string(expression) -%}
     case
         when {{ expression }} is null then null
         when not contains(to_json(cast({{ expression }} as varchar))::varchar, '\u00')
@@ -65,4 +65,9 @@
             || chr(34)
         else chr(34) || replace(replace({{ expression }}, chr(92), chr(92) || chr(92)), chr(34), chr(92) || chr(34)) || chr(34)
     end
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__json_string(expression) -%}
+    {{ exceptions.raise_compiler_error('json_string is not implemented for ' ~ target.type) }}
 {%- endmacro %}

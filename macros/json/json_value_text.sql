@@ -5,7 +5,7 @@
     {{ return(adapter.dispatch('json_value_text', 'cdp_orders')(document, path)) }}
 {%- endmacro %}
 
-{% macro default__json_value_text(document, path) -%}
+{% macro duckdb__json_value_text(document, path) -%}
     json_extract_string({{ document }}, '$.{{ path }}')
 {%- endmacro %}
 
@@ -24,7 +24,7 @@
     {{ return(adapter.dispatch('json_lacks_any', 'cdp_orders')(document, paths)) }}
 {%- endmacro %}
 
-{% macro default__json_lacks_any(document, paths) -%}
+{% macro duckdb__json_lacks_any(document, paths) -%}
     list_count(json_extract_string({{ document }}, [
         {%- for path in paths %}'$.{{ path }}'{% if not loop.last %}, {% endif %}{% endfor -%}
     ])) < {{ paths | length }}
@@ -36,4 +36,14 @@
 
 {% macro spark__json_lacks_any(document, paths) -%}
     {{ postgres__json_lacks_any(document, paths) }}
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__json_lacks_any(document, paths) -%}
+    {{ exceptions.raise_compiler_error('json_lacks_any is not implemented for ' ~ target.type) }}
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__json_value_text(document, path) -%}
+    {{ exceptions.raise_compiler_error('json_value_text is not implemented for ' ~ target.type) }}
 {%- endmacro %}

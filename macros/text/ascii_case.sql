@@ -9,11 +9,11 @@
     {{ return(adapter.dispatch('ascii_lower', 'cdp_orders')(expression)) }}
 {%- endmacro %}
 
-{% macro default__ascii_upper(expression) -%}
+{% macro common__ascii_upper(expression) -%}
     translate({{ expression }}, 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
 {%- endmacro %}
 
-{% macro default__ascii_lower(expression) -%}
+{% macro common__ascii_lower(expression) -%}
     translate({{ expression }}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
 {%- endmacro %}
 
@@ -23,14 +23,14 @@
 {% macro duckdb__ascii_upper(expression) -%}
     case
         when strlen({{ expression }}) = length({{ expression }}) then upper({{ expression }})
-        else {{ default__ascii_upper(expression) }}
+        else {{ common__ascii_upper(expression) }}
     end
 {%- endmacro %}
 
 {% macro duckdb__ascii_lower(expression) -%}
     case
         when strlen({{ expression }}) = length({{ expression }}) then lower({{ expression }})
-        else {{ default__ascii_lower(expression) }}
+        else {{ common__ascii_lower(expression) }}
     end
 {%- endmacro %}
 
@@ -38,4 +38,34 @@
     else ('car hire' is not 'car_hire'); empty text is no key. -#}
 {% macro lookup_key(expression) -%}
     nullif({{ ascii_lower(trim_spaces(expression)) }}, '')
+{%- endmacro %}
+
+{#- PostgreSQL runs the common SQL. -#}
+{% macro postgres__ascii_lower(expression) -%}
+    {{ return(common__ascii_lower(expression)) }}
+{%- endmacro %}
+
+{#- Spark runs the common SQL. -#}
+{% macro spark__ascii_lower(expression) -%}
+    {{ return(common__ascii_lower(expression)) }}
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__ascii_lower(expression) -%}
+    {{ exceptions.raise_compiler_error('ascii_lower is not implemented for ' ~ target.type) }}
+{%- endmacro %}
+
+{#- PostgreSQL runs the common SQL. -#}
+{% macro postgres__ascii_upper(expression) -%}
+    {{ return(common__ascii_upper(expression)) }}
+{%- endmacro %}
+
+{#- Spark runs the common SQL. -#}
+{% macro spark__ascii_upper(expression) -%}
+    {{ return(common__ascii_upper(expression)) }}
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__ascii_upper(expression) -%}
+    {{ exceptions.raise_compiler_error('ascii_upper is not implemented for ' ~ target.type) }}
 {%- endmacro %}

@@ -5,7 +5,7 @@
     {{ return(adapter.dispatch('camel_case', 'cdp_orders')(expression)) }}
 {%- endmacro %}
 
-{% macro default__camel_case(expression) -%}
+{% macro duckdb__camel_case(expression) -%}
     array_to_string(
         list_transform(
             list_filter(string_split_regex({{ expression }}, '[^A-Za-z0-9]+'), word -> word <> ''),
@@ -51,4 +51,9 @@
         ),
         ''
     )
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__camel_case(expression) -%}
+    {{ exceptions.raise_compiler_error('camel_case is not implemented for ' ~ target.type) }}
 {%- endmacro %}

@@ -4,7 +4,7 @@
     {{ return(adapter.dispatch('regexp_extract_text', 'cdp_orders')(text, pattern, group)) }}
 {%- endmacro %}
 
-{% macro default__regexp_extract_text(text, pattern, group) -%}
+{% macro duckdb__regexp_extract_text(text, pattern, group) -%}
     regexp_extract({{ text }}, {{ pattern }}{% if group is not none %}, {{ group }}{% endif %})
 {%- endmacro %}
 
@@ -21,4 +21,9 @@
 
 {% macro spark__regexp_extract_text(text, pattern, group) -%}
     regexp_extract({{ text }}, {{ pattern }}, {{ 0 if group is none else group }})
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__regexp_extract_text(text, pattern, group) -%}
+    {{ exceptions.raise_compiler_error('regexp_extract_text is not implemented for ' ~ target.type) }}
 {%- endmacro %}

@@ -3,7 +3,7 @@
     {{ return(adapter.dispatch('regexp_full_match', 'cdp_orders')(text, pattern)) }}
 {%- endmacro %}
 
-{% macro default__regexp_full_match(text, pattern) -%}
+{% macro duckdb__regexp_full_match(text, pattern) -%}
     regexp_full_match({{ text }}, {{ pattern }})
 {%- endmacro %}
 
@@ -15,4 +15,9 @@
 
 {% macro spark__regexp_full_match(text, pattern) -%}
     ({{ text }} rlike concat('^(?:', {{ pattern }}, ')$'))
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__regexp_full_match(text, pattern) -%}
+    {{ exceptions.raise_compiler_error('regexp_full_match is not implemented for ' ~ target.type) }}
 {%- endmacro %}

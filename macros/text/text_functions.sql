@@ -5,7 +5,7 @@
     {{ return(adapter.dispatch('text_position', 'cdp_orders')(text, part)) }}
 {%- endmacro %}
 
-{% macro default__text_position(text, part) -%}
+{% macro duckdb__text_position(text, part) -%}
     strpos({{ text }}, {{ part }})
 {%- endmacro %}
 
@@ -18,7 +18,7 @@
     {{ return(adapter.dispatch('starts_with', 'cdp_orders')(text, prefix)) }}
 {%- endmacro %}
 
-{% macro default__starts_with(text, prefix) -%}
+{% macro duckdb__starts_with(text, prefix) -%}
     starts_with({{ text }}, {{ prefix }})
 {%- endmacro %}
 
@@ -31,7 +31,7 @@
     {{ return(adapter.dispatch('trim_characters', 'cdp_orders')(text, characters, side)) }}
 {%- endmacro %}
 
-{% macro default__trim_characters(text, characters, side) -%}
+{% macro duckdb__trim_characters(text, characters, side) -%}
     {{ 'ltrim' if side == 'leading' else 'rtrim' }}({{ text }}, {{ characters }})
 {%- endmacro %}
 
@@ -45,7 +45,7 @@
     {{ return(adapter.dispatch('regexp_replace_all', 'cdp_orders')(text, pattern, replacement)) }}
 {%- endmacro %}
 
-{% macro default__regexp_replace_all(text, pattern, replacement) -%}
+{% macro duckdb__regexp_replace_all(text, pattern, replacement) -%}
     regexp_replace({{ text }}, {{ pattern }}, {{ replacement }}, 'g')
 {%- endmacro %}
 
@@ -64,7 +64,7 @@
 {#- DuckDB's ordered aggregate buffers and sorts each group on its own; a
     plain list of (null flag, key, value) structs sorted per group gives the
     same order at half the cost (bench: 3.1 s vs 6.1 s for 2.5M items). -#}
-{% macro default__ordered_string_agg(expression, separator, order_by) -%}
+{% macro duckdb__ordered_string_agg(expression, separator, order_by) -%}
     {%- set keys = ascending_sort_keys(order_by) -%}
     array_to_string(
         list_transform(
@@ -117,4 +117,49 @@
         {%- do keys.append(key) -%}
     {%- endfor -%}
     {{ return(keys) }}
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__ordered_string_agg(expression, separator, order_by) -%}
+    {{ exceptions.raise_compiler_error('ordered_string_agg is not implemented for ' ~ target.type) }}
+{%- endmacro %}
+
+{#- PostgreSQL runs the same SQL as DuckDB. -#}
+{% macro postgres__regexp_replace_all(text, pattern, replacement) -%}
+    {{ return(duckdb__regexp_replace_all(text, pattern, replacement)) }}
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__regexp_replace_all(text, pattern, replacement) -%}
+    {{ exceptions.raise_compiler_error('regexp_replace_all is not implemented for ' ~ target.type) }}
+{%- endmacro %}
+
+{#- PostgreSQL runs the same SQL as DuckDB. -#}
+{% macro postgres__starts_with(text, prefix) -%}
+    {{ return(duckdb__starts_with(text, prefix)) }}
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__starts_with(text, prefix) -%}
+    {{ exceptions.raise_compiler_error('starts_with is not implemented for ' ~ target.type) }}
+{%- endmacro %}
+
+{#- PostgreSQL runs the same SQL as DuckDB. -#}
+{% macro postgres__text_position(text, part) -%}
+    {{ return(duckdb__text_position(text, part)) }}
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__text_position(text, part) -%}
+    {{ exceptions.raise_compiler_error('text_position is not implemented for ' ~ target.type) }}
+{%- endmacro %}
+
+{#- PostgreSQL runs the same SQL as DuckDB. -#}
+{% macro postgres__trim_characters(text, characters, side) -%}
+    {{ return(duckdb__trim_characters(text, characters, side)) }}
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__trim_characters(text, characters, side) -%}
+    {{ exceptions.raise_compiler_error('trim_characters is not implemented for ' ~ target.type) }}
 {%- endmacro %}

@@ -4,7 +4,7 @@
     {{ return(adapter.dispatch('title_case', 'cdp_orders')(expression)) }}
 {%- endmacro %}
 
-{% macro default__title_case(expression) -%}
+{% macro duckdb__title_case(expression) -%}
     array_to_string(
         list_transform(
             string_split_regex({{ trim_spaces(expression) }}, ' +'),
@@ -31,4 +31,9 @@
         ),
         ' '
     )
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__title_case(expression) -%}
+    {{ exceptions.raise_compiler_error('title_case is not implemented for ' ~ target.type) }}
 {%- endmacro %}

@@ -3,7 +3,7 @@
     {{ return(adapter.dispatch('trim_spaces', 'cdp_orders')(expression)) }}
 {%- endmacro %}
 
-{% macro default__trim_spaces(expression) -%}
+{% macro duckdb__trim_spaces(expression) -%}
     trim({{ expression }}, ' ')
 {%- endmacro %}
 
@@ -13,4 +13,9 @@
 
 {% macro spark__trim_spaces(expression) -%}
     btrim({{ expression }}, ' ')
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__trim_spaces(expression) -%}
+    {{ exceptions.raise_compiler_error('trim_spaces is not implemented for ' ~ target.type) }}
 {%- endmacro %}

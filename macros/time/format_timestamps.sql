@@ -3,7 +3,7 @@
     {{ return(adapter.dispatch('format_utc_millis', 'cdp_orders')(timestamp_expression)) }}
 {%- endmacro %}
 
-{% macro default__format_utc_millis(timestamp_expression) -%}
+{% macro duckdb__format_utc_millis(timestamp_expression) -%}
     strftime({{ timestamp_expression }}, '%Y-%m-%dT%H:%M:%S.%gZ')
 {%- endmacro %}
 
@@ -21,7 +21,7 @@
     {{ return(adapter.dispatch('format_date_midnight', 'cdp_orders')(date_expression)) }}
 {%- endmacro %}
 
-{% macro default__format_date_midnight(date_expression) -%}
+{% macro duckdb__format_date_midnight(date_expression) -%}
     strftime({{ date_expression }}, '%Y-%m-%d') || 'T00:00Z'
 {%- endmacro %}
 
@@ -30,7 +30,7 @@
     {{ return(adapter.dispatch('to_utc_millis', 'cdp_orders')(timestamptz_expression)) }}
 {%- endmacro %}
 
-{% macro default__to_utc_millis(timestamptz_expression) -%}
+{% macro duckdb__to_utc_millis(timestamptz_expression) -%}
     date_trunc('millisecond', timezone('UTC', {{ timestamptz_expression }}))
 {%- endmacro %}
 
@@ -57,4 +57,19 @@
 {#- Spark's timestamps are instants shown in the session zone (UTC, profile). -#}
 {% macro spark__to_utc_millis(timestamptz_expression) -%}
     date_trunc('MILLISECOND', {{ timestamptz_expression }})
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__format_date_midnight(date_expression) -%}
+    {{ exceptions.raise_compiler_error('format_date_midnight is not implemented for ' ~ target.type) }}
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__format_utc_millis(timestamp_expression) -%}
+    {{ exceptions.raise_compiler_error('format_utc_millis is not implemented for ' ~ target.type) }}
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__to_utc_millis(timestamptz_expression) -%}
+    {{ exceptions.raise_compiler_error('to_utc_millis is not implemented for ' ~ target.type) }}
 {%- endmacro %}

@@ -13,7 +13,7 @@
     {{ return(adapter.dispatch('parse_iso8601_utc', 'cdp_orders')(text)) }}
 {%- endmacro %}
 
-{% macro default__parse_iso8601_utc(text) -%}
+{% macro duckdb__parse_iso8601_utc(text) -%}
     case when regexp_full_match({{ text }}, '{{ iso8601_pattern() }}') then
         date_trunc('millisecond', timezone('UTC', try_cast(
             {#- seconds when missing, then every offset as +HH:MM -#}
@@ -59,7 +59,7 @@
     {{ return(adapter.dispatch('try_cast_iso_date', 'cdp_orders')(text)) }}
 {%- endmacro %}
 
-{% macro default__try_cast_iso_date(text) -%}
+{% macro duckdb__try_cast_iso_date(text) -%}
     try_cast({{ text }} as date)
 {%- endmacro %}
 
@@ -82,4 +82,19 @@
                 '([+-][0-9]{2})$', '$1:00')
             as timestamp))
     end
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__parse_iso8601_utc(text) -%}
+    {{ exceptions.raise_compiler_error('parse_iso8601_utc is not implemented for ' ~ target.type) }}
+{%- endmacro %}
+
+{#- Spark runs the same SQL as DuckDB. -#}
+{% macro spark__try_cast_iso_date(text) -%}
+    {{ return(duckdb__try_cast_iso_date(text)) }}
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__try_cast_iso_date(text) -%}
+    {{ exceptions.raise_compiler_error('try_cast_iso_date is not implemented for ' ~ target.type) }}
 {%- endmacro %}

@@ -22,7 +22,7 @@ SAMPLE_SEED = 7
 
 # Settings a user's shell may hold: no test may read them by accident.
 _USER_SETTINGS = ("CDP_DUCKDB_PATH", "CDP_BASE_URL", "CDP_CLIENT_KEY", "CDP_API_TOKEN",
-                  "CDP_DBT_TARGET")
+                  "CDP_DBT_TARGET", "CDP_DBT_SCHEMA")
 
 
 @pytest.fixture(autouse=True)

@@ -94,4 +94,5 @@ def test_parquet_without_a_contract_column_names_it(tmp_path: Path) -> None:
 def test_neither_database_nor_parquet_is_a_usage_error(tmp_path: Path) -> None:
     result = run_export("--out", str(tmp_path / "out"), env={"CDP_DUCKDB_PATH": ""})
     assert result.exit_code == 2
-    assert "--database (or CDP_DUCKDB_PATH) or --from-parquet" in result.output
+    assert ("--database (or CDP_DUCKDB_PATH), --target (or CDP_DBT_TARGET) or --from-parquet"
+            in result.output)

@@ -10,7 +10,11 @@ column check, which compares each built relation's columns with its yml:
   a model builds is in its yml;
 - a `public` model has an enforced contract;
 - the exposure of the loader names every relation the loader's source reads
-  (`cdp.<relation>`, or the bare name of a relation of the mart).
+  (`cdp.<relation>`, or the bare name of a relation of the mart);
+- every macro the project dispatches by adapter has a `duckdb__`, a
+  `postgres__` and a `spark__` version, and its `default__` fails the
+  compilation ("<macro> is not implemented for <adapter>"), so a fourth
+  engine never runs SQL written for another.
 
 Each rule is a function that lists what breaks it; the tests below run each
 on the project (it must list nothing) and on a manifest broken on purpose
@@ -175,6 +179,29 @@ def loader_relations_not_in_exposure(manifest: Manifest,
     )
 
 
+ENGINES = ("duckdb", "postgres", "spark")
+
+
+def dispatched_macros_not_per_engine(manifest: Manifest) -> list[str]:
+    """Each macro dispatched in the project's namespace that lacks an engine's version,
+    or whose default__ does not raise a compiler error naming the macro."""
+    macros = {uid: macro for uid, macro in manifest["macros"].items()
+              if macro["package_name"] == "cdp_orders"}
+    dispatched = sorted({name for macro in macros.values() for name in re.findall(
+        r"adapter\.dispatch\(\s*'(\w+)'\s*,\s*'cdp_orders'\s*\)", macro["macro_sql"])})
+    broken = []
+    for name in dispatched:
+        broken += [f"{engine}__{name} is missing" for engine in ENGINES
+                   if f"macro.cdp_orders.{engine}__{name}" not in macros]
+        default = macros.get(f"macro.cdp_orders.default__{name}")
+        raises = default is not None and re.search(
+            r"exceptions\.raise_compiler_error\(\s*'" + name + r" is not implemented for ' "
+            r"~ target\.type\s*\)", default["macro_sql"])
+        if not raises:
+            broken.append(f"default__{name} does not raise '{name} is not implemented for'")
+    return broken
+
+
 # The project keeps them -------------------------------------------------------
 
 
@@ -209,6 +236,27 @@ def test_the_loader_exposure_lists_every_relation_the_loader_reads(manifest: Man
             "cdp_order_quarantine", "cdp_order_reconciliation", "cdp_orders",
             "cdp_shipped_orders"} <= set(named)
     assert loader_relations_not_in_exposure(manifest) == []
+
+
+def test_every_dispatched_macro_has_each_engine_and_a_default_that_fails(
+        manifest: Manifest) -> None:
+    dispatched = [uid for uid, macro in manifest["macros"].items()
+                  if "adapter.dispatch(" in macro["macro_sql"]
+                  and macro["package_name"] == "cdp_orders"]
+    assert len(dispatched) >= 20  # the check is looking at the project's macros
+    assert dispatched_macros_not_per_engine(manifest) == []
+
+
+def test_a_dispatched_macro_without_an_engine_or_a_failing_default_is_named(
+        manifest: Manifest) -> None:
+    broken = copy.deepcopy(manifest)
+    del broken["macros"]["macro.cdp_orders.spark__json_string"]
+    broken["macros"]["macro.cdp_orders.default__title_case"]["macro_sql"] = (
+        "{% macro default__title_case(expression) %}initcap({{ expression }}){% endmacro %}")
+    assert dispatched_macros_not_per_engine(broken) == [
+        "spark__json_string is missing",
+        "default__title_case does not raise 'title_case is not implemented for'",
+    ]
 
 
 def test_every_built_column_is_in_the_yml(manifest: Manifest, built_warehouse: Path) -> None:

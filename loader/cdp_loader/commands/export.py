@@ -8,9 +8,11 @@ from pathlib import Path
 import click
 
 from cdp_loader.batch_files import MAX_BATCH_BYTES, MIN_BATCH_BYTES, write_batch_files
+from cdp_loader.commands.ship import target_option
 from cdp_loader.errors import EXIT_STATUS_HELP, LoaderError
 from cdp_loader.progress import progress
-from cdp_loader.records import ParquetRecords, RecordSource, count_records, iter_record_chunks
+from cdp_loader.records import FULL_EXPORT, ParquetRecords
+from cdp_loader.warehouse import Target, connect, resolve_target
 
 
 @click.command("export", epilog=EXIT_STATUS_HELP)
@@ -27,8 +29,9 @@ from cdp_loader.records import ParquetRecords, RecordSource, count_records, iter
     envvar="CDP_DUCKDB_PATH",
     show_envvar=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="DuckDB file holding cdp.cdp_batch_records (required without --from-parquet).",
+    help="DuckDB file holding cdp.cdp_batch_records (the duckdb target).",
 )
+@target_option
 @click.option(
     "--from-parquet",
     "parquet_glob",
@@ -53,7 +56,8 @@ from cdp_loader.records import ParquetRecords, RecordSource, count_records, iter
               help="If another process ships or exports OUT, wait for it to end.")
 @click.option("--no-progress", is_flag=True, help="Do not draw a progress bar.")
 def export(
-    out_dir: Path, database: Path | None, parquet_glob: str | None, max_bytes: int,
+    out_dir: Path, database: Path | None, target: str | None, parquet_glob: str | None,
+    max_bytes: int,
     archive_previous: bool, wait: bool, no_progress: bool,
 ) -> None:
     """Write the batch records of the mart to gzipped NDJSON files in OUT.
@@ -72,22 +76,25 @@ def export(
     Example:
         dbt build --profiles-dir profiles
         cdp-loader export --out batches/ --database warehouse.duckdb
+        CDP_DBT_TARGET=postgres cdp-loader export --out batches/
         cdp-loader export --out batches/ --from-parquet 'records/*.parquet'
     """
-    source: RecordSource
+    source: Target | ParquetRecords
     if parquet_glob is not None:
         source = ParquetRecords(parquet_glob)
-    elif database is not None:
-        source = database
+    elif database is None and (target or "duckdb") == "duckdb":
+        raise LoaderError("name the records: --database (or CDP_DUCKDB_PATH), --target "
+                          "(or CDP_DBT_TARGET) or --from-parquet")
     else:
-        raise LoaderError("name the records: --database (or CDP_DUCKDB_PATH) or --from-parquet")
+        source = resolve_target(target, database=database)
     started = time.monotonic()
-    total = count_records(source)
-    with progress("Exporting records", total, disabled=no_progress) as advance:
-        result = write_batch_files(
-            iter_record_chunks(source), out_dir, max_bytes=max_bytes, on_records=advance,
-            archive_previous=archive_previous, wait=wait,
-        )
+    with connect(source) as warehouse:
+        total = warehouse.count_records(FULL_EXPORT)
+        with progress("Exporting records", total, disabled=no_progress) as advance:
+            result = write_batch_files(
+                warehouse.iter_record_chunks(FULL_EXPORT), out_dir, max_bytes=max_bytes,
+                on_records=advance, archive_previous=archive_previous, wait=wait,
+            )
     elapsed = time.monotonic() - started
     if result.archived is not None:
         click.echo(f"the earlier, shipped export was moved to {result.archived}")

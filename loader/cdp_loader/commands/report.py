@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
-from cdp_loader.errors import EXIT_STATUS_HELP, LoaderError
+from cdp_loader.commands.ship import target_option
+from cdp_loader.errors import EXIT_STATUS_HELP
 from cdp_loader.report import write_report
+from cdp_loader.warehouse import resolve_target
 
 
 @click.command("report", epilog=EXIT_STATUS_HELP)
@@ -18,6 +20,7 @@ from cdp_loader.report import write_report
     type=click.Path(dir_okay=False, path_type=Path),
     help="The DuckDB warehouse built by dbt (read-only).",
 )
+@target_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -25,7 +28,7 @@ from cdp_loader.report import write_report
     show_default=True,
     help="The HTML file to write (0600, replaced whole).",
 )
-def report(database: Path | None, out: Path) -> None:
+def report(database: Path | None, target: str | None, out: Path) -> None:
     """Write one self-contained HTML report of the warehouse to OUT.
 
     Where every order of the latest build went, the quarantine by reason,
@@ -36,7 +39,6 @@ def report(database: Path | None, out: Path) -> None:
     \b
     Example:
         cdp-loader report --database data/warehouse.duckdb --out report.html
+        CDP_DBT_TARGET=postgres cdp-loader report
     """
-    if database is None:
-        raise LoaderError("no warehouse: give --database or set CDP_DUCKDB_PATH")
-    click.echo(str(write_report(database, out)))
+    click.echo(str(write_report(resolve_target(target, database=database), out)))

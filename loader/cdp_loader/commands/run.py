@@ -13,6 +13,7 @@ from cdp_loader.commands.ship import (
     api_settings_options,
     remember_latest_ship,
     settings_from_options,
+    target_option,
 )
 from cdp_loader.errors import EXIT_STATUS_HELP
 from cdp_loader.pipeline import DEFAULT_TIMEOUT, RunOptions, RunReport, run_job
@@ -90,9 +91,10 @@ class _TextReport:
 @click.option("--out", "out_root", default=Path("batches"), show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Folder that receives one batch folder per run (run-<UTC time>).")
-@click.option("--database", envvar="CDP_DUCKDB_PATH", show_envvar=True, required=True,
+@click.option("--database", envvar="CDP_DUCKDB_PATH", show_envvar=True,
               type=click.Path(dir_okay=False, path_type=Path),
-              help="The DuckDB warehouse: raw tables in, the CDP mart out.")
+              help="The DuckDB warehouse: raw tables in, the CDP mart out (the duckdb target).")
+@target_option
 @click.option("--project-dir", default=Path("."), show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="The dbt project (with its profiles/ folder).")
@@ -115,8 +117,9 @@ class _TextReport:
               show_default=True, metavar="SECONDS", help="First wait between status polls.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON on stdout.")
 @click.option("--no-progress", is_flag=True, help="Do not draw progress bars.")
-def run(out_root: Path, database: Path, project_dir: Path, skip_dbt: bool, daily: bool,
-        allow_stale_sources: bool, full_refresh: bool, use_sandbox: bool,
+def run(out_root: Path, database: Path | None, target: str | None, project_dir: Path,
+        skip_dbt: bool, daily: bool, allow_stale_sources: bool, full_refresh: bool,
+        use_sandbox: bool,
         base_url: str | None, region: str | None,
         client_key: str | None, api_token: str | None, max_bytes: int, timeout: float,
         poll_interval: float, as_json: bool, no_progress: bool) -> None:
@@ -139,6 +142,11 @@ def run(out_root: Path, database: Path, project_dir: Path, skip_dbt: bool, daily
     unless --allow-stale-sources.
     Without it (or with --full-refresh) every order is sent: the backfill.
 
+    The warehouse is the dbt target's (--target / CDP_DBT_TARGET: duckdb with
+    --database, postgres or spark, as profiles/profiles.yml and its
+    environment variables say): dbt builds there, the loader reads the mart
+    and records the shipped state there.
+
     The same job is a function for schedulers: `cdp_loader.pipeline.run_job`.
 
     \b
@@ -147,6 +155,7 @@ def run(out_root: Path, database: Path, project_dir: Path, skip_dbt: bool, daily
         CDP_BASE_URL=https://api-engage-eu.sitecorecloud.io \\
         CDP_CLIENT_KEY=... CDP_API_TOKEN=... cdp-loader run           # backfill
         cdp-loader run --daily                  # every night after that
+        CDP_DBT_TARGET=postgres cdp-loader run --daily   # on PostgreSQL
     """
     if daily and full_refresh:
         raise click.UsageError("--daily and --full-refresh exclude each other")
@@ -154,8 +163,8 @@ def run(out_root: Path, database: Path, project_dir: Path, skip_dbt: bool, daily
         raise click.UsageError("--allow-stale-sources goes with --daily")
     settings = None if use_sandbox else settings_from_options(base_url, region, client_key,
                                                               api_token)
-    options = RunOptions(database=database, out_root=out_root, project_dir=project_dir,
-                         settings=settings, daily=daily,
+    options = RunOptions(database=database, target=target, out_root=out_root,
+                         project_dir=project_dir, settings=settings, daily=daily,
                          allow_stale_sources=allow_stale_sources, skip_dbt=skip_dbt,
                          sandbox=use_sandbox,
                          max_bytes=max_bytes, timeout=timeout, poll_interval=poll_interval)

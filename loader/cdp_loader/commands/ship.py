@@ -23,6 +23,7 @@ from cdp_loader.settings import (
     Settings,
     resolve_settings,
 )
+from cdp_loader.warehouse import ENV_TARGET, Target, resolve_target
 
 ENV_STATE_DIR = "CDP_LOADER_STATE_DIR"
 LATEST_SHIP_NAME = "latest-ship"
@@ -43,6 +44,15 @@ def api_settings_options(function: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         function = option(function)
     return function
+
+
+def target_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--target / CDP_DBT_TARGET: the output of the dbt profile whose warehouse is read."""
+    return click.option(
+        "--target", envvar=ENV_TARGET, show_envvar=True, metavar="NAME",
+        help="The dbt target (an output of profiles/profiles.yml) whose warehouse the loader "
+             "reads and records into: duckdb (default, with --database), postgres, spark.",
+    )(function)
 
 
 def settings_from_options(base_url: str | None, region: str | None, client_key: str | None,
@@ -95,11 +105,12 @@ def latest_ship() -> Path | None:
               help="First wait between status polls; grows by half each poll up to 120 s.")
 @click.option("--database", envvar="CDP_DUCKDB_PATH", show_envvar=True,
               type=click.Path(dir_okay=False, path_type=Path),
-              help="The warehouse whose cdp.cdp_shipped_orders records what was shipped.")
+              help="The DuckDB warehouse whose cdp.cdp_shipped_orders records what was shipped.")
+@target_option
 @click.option("--record-state/--no-record-state", default=None,
-              help="Record the finished batches in cdp.cdp_shipped_orders of --database, so "
-                   "the next `run --daily` knows what CDP holds. Default: when a database is "
-                   "given.")
+              help="Record the finished batches in cdp.cdp_shipped_orders of the warehouse, so "
+                   "the next `run --daily` knows what CDP holds. Default: when a warehouse is "
+                   "given (--database, or a --target other than duckdb).")
 @click.option("--wait", is_flag=True,
               help="If another process ships or exports DIRECTORY, wait for it to end "
                    "(default: exit 2 at once, naming it).")
@@ -107,8 +118,8 @@ def latest_ship() -> Path | None:
 @click.option("--no-progress", is_flag=True, help="Do not print progress lines on stderr.")
 def ship(directory: Path, base_url: str | None, region: str | None, client_key: str | None,
          api_token: str | None, timeout: float, concurrency: int, poll_interval: float,
-         database: Path | None, record_state: bool | None, wait: bool, as_json: bool,
-         no_progress: bool) -> None:
+         database: Path | None, target: str | None, record_state: bool | None, wait: bool,
+         as_json: bool, no_progress: bool) -> None:
     """Upload every batch file of DIRECTORY that has not reached a final status.
 
     Follows each batch to `success` or `error`, writes rejected records to
@@ -116,7 +127,8 @@ def ship(directory: Path, base_url: str | None, region: str | None, client_key: 
     DIRECTORY/ledger.json so that running it again after any interruption
     resumes without sending a finished batch twice.
 
-    With a warehouse (--database or CDP_DUCKDB_PATH) it then appends the
+    With a warehouse (--database or CDP_DUCKDB_PATH, or the dbt target
+    --target / CDP_DBT_TARGET: postgres, spark) it then appends the
     records of every finished batch to cdp.cdp_shipped_orders (once each,
     however often it runs), as `cdp-loader run` does; --no-record-state
     skips that, e.g. for a folder exported from another warehouse.
@@ -133,10 +145,13 @@ def ship(directory: Path, base_url: str | None, region: str | None, client_key: 
     settings = settings_from_options(base_url, region, client_key, api_token)
     if not directory.is_dir():
         raise LoaderError(f"{directory} is not a folder")
-    if record_state and database is None:
+    knows_warehouse = database is not None or (target or "duckdb") != "duckdb"
+    if record_state and not knows_warehouse:
         raise LoaderError("--record-state needs the warehouse: give --database or set "
                           "CDP_DUCKDB_PATH")
-    recording = record_state is not False and database is not None
+    warehouse: Target | None = None
+    if record_state is not False and knows_warehouse:
+        warehouse = resolve_target(target, database=database)
     client = BatchApiClient(settings.base_url, settings.credentials, deadline=Deadline(timeout),
                             backoff_base=min(0.25, poll_interval))
     remember_latest_ship(directory)
@@ -144,7 +159,7 @@ def ship(directory: Path, base_url: str | None, region: str | None, client_key: 
     def show_progress(file: str, message: str) -> None:
         click.echo(f"{file}: {message}", err=True)
 
-    outcome = ship_and_record(directory, client, database=database if recording else None,
+    outcome = ship_and_record(directory, client, database=warehouse,
                               concurrency=concurrency, poll_interval=poll_interval, wait=wait,
                               progress=None if no_progress else show_progress)
     report, state = outcome.report, outcome.state
