@@ -24,8 +24,7 @@
 {% macro spark__begin_long_text_compression() -%}{%- endmacro %}
 
 {% macro default__begin_long_text_compression() -%}
-    {{ exceptions.raise_compiler_error(
-        "begin_long_text_compression is not implemented for " ~ target.type) }}
+    {{ exceptions.raise_compiler_error('begin_long_text_compression is not implemented for ' ~ target.type) }}
 {%- endmacro %}
 
 {% macro end_long_text_compression() -%}
@@ -42,6 +41,5 @@
 {% macro spark__end_long_text_compression() -%}{%- endmacro %}
 
 {% macro default__end_long_text_compression() -%}
-    {{ exceptions.raise_compiler_error(
-        "end_long_text_compression is not implemented for " ~ target.type) }}
+    {{ exceptions.raise_compiler_error('end_long_text_compression is not implemented for ' ~ target.type) }}
 {%- endmacro %}
