@@ -21,6 +21,7 @@ from conftest import PROJECT_DIR
 NEW_VERSION_AT = "current_timestamp"
 NEW_ORDER_ID_BASE = 9_000_000
 NEW_LINE_ID_OFFSET = 90_000_000
+NEW_REFERENCES = ("DAILYNEWA", "DAILYNEWB")
 
 
 class LiftableRejections(FaultPlan):
@@ -188,3 +189,35 @@ def sandbox_orders(sandbox: Sandbox) -> dict[tuple[str, str], dict[str, Any]]:
     held = {(order["referenceId"], order["orderedAt"]): order["value"] for order in orders}
     assert len(held) == len(orders), "the sandbox holds one order twice"
     return held
+
+
+def change_day_2(database: Path, orders: dict[str, int], values: dict[int, dict]) -> None:
+    """What the order system replicates overnight, as new versions of rows."""
+    moved_at = values[orders["moved"]]["orderedAt"]
+    with duckdb.connect(str(database)) as connection:
+        for number, reference in enumerate(NEW_REFERENCES, start=1):
+            copy_as_new_order(connection, orders["copied"], number, reference)
+        new_order_version(connection, orders["status"], "'cancelled' as status")
+        new_price_of_first_line(connection, orders["price"])
+        add_order_attribute(connection, orders["attribute"])
+        new_order_version(connection, orders["deleted"],
+                          "timestamptz '2031-01-01 00:00:00+00' as deleted_at")
+        new_order_version(connection, orders["moved"],
+                          f"strftime(timestamp '{moved_at[:-1]}' + interval 2 day, "
+                          "'%Y-%m-%dT%H:%M:%S.%gZ') as ordered_at")
+        new_order_version(connection, orders["test"], "true as is_test")
+        new_order_version(connection, orders["rereferenced"], "'ZZNEWREF' as booking_reference")
+        new_order_version(connection, orders["quarantined"], "null as brand_domain")
+        new_order_version(connection, orders["refused"], "'cancelled' as status")
+
+
+def fix_order(database: Path, order_id: int) -> None:
+    """The order fixed at the source: a new version with another total."""
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("""
+            insert into raw.orders
+            select * replace (total_amount + 1 as total_amount,
+                              updated_at + interval 1 day as updated_at)
+            from raw.orders where order_id = ?
+            qualify updated_at = max(updated_at) over ()
+        """, [order_id])

@@ -227,6 +227,15 @@ SAMPLE_ORDERS = 60
 SAMPLE_SEED = 11
 
 
+def require_engine_tests(missing_prerequisite: str | None) -> None:
+    """Skip unless CDP_ENGINE_TESTS=1 (`make engine-test`); a missing prerequisite there
+    is a failure, not a skip."""
+    if os.environ.get("CDP_ENGINE_TESTS") != "1":
+        pytest.skip("other engines are tested by `make engine-test` (CDP_ENGINE_TESTS=1)")
+    if missing_prerequisite:
+        pytest.fail(f"missing {missing_prerequisite}")
+
+
 def engine_sample(tmp_path_factory: pytest.TempPathFactory, engine: str,
                   missing_prerequisite: str | None) -> tuple[Path, Path, Path]:
     """The work folder, raw sample and DuckDB reference of an engine's tests.
@@ -234,10 +243,7 @@ def engine_sample(tmp_path_factory: pytest.TempPathFactory, engine: str,
     Skips unless CDP_ENGINE_TESTS=1 (`make engine-test`); a missing
     prerequisite there is a failure, not a skip.
     """
-    if os.environ.get("CDP_ENGINE_TESTS") != "1":
-        pytest.skip("other engines are tested by `make engine-test` (CDP_ENGINE_TESTS=1)")
-    if missing_prerequisite:
-        pytest.fail(f"missing {missing_prerequisite}")
+    require_engine_tests(missing_prerequisite)
     work = tmp_path_factory.mktemp(f"engines-{engine}")
     raw, reference = sample_and_duckdb_reference(work, SAMPLE_ORDERS, SAMPLE_SEED)
     return work, raw, reference

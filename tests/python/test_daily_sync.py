@@ -29,13 +29,12 @@ from cdp_loader.sandbox import Sandbox
 from cdp_loader.settings import Credentials
 from cdp_loader.shipped_state import StateCounts, record_shipped_state
 from daily_helpers import (
+    NEW_REFERENCES,
     LiftableRejections,
-    add_order_attribute,
     batches_by_mode,
-    copy_as_new_order,
+    change_day_2,
     file_modes,
-    new_order_version,
-    new_price_of_first_line,
+    fix_order,
     pick_orders,
     run_day,
     sandbox_orders,
@@ -46,7 +45,6 @@ SAMPLE_ORDERS = 300
 SEED = 11
 DAY_2_ROLES = ("status", "price", "attribute", "deleted", "moved", "test", "rereferenced",
                "quarantined", "refused", "copied")
-NEW_REFERENCES = ("DAILYNEWA", "DAILYNEWB")
 
 
 def _values_by_order(database: Path, order_ids: list[int]) -> dict[int, dict]:
@@ -60,26 +58,6 @@ def _values_by_order(database: Path, order_ids: list[int]) -> dict[int, dict]:
 
 def _delta(day) -> dict[str, int]:
     return day.report["delta"]
-
-
-def _change_day_2(database: Path, orders: dict[str, int], values: dict[int, dict]) -> None:
-    """What the order system replicates overnight, as new versions of rows."""
-    moved_at = values[orders["moved"]]["orderedAt"]
-    with duckdb.connect(str(database)) as connection:
-        for number, reference in enumerate(NEW_REFERENCES, start=1):
-            copy_as_new_order(connection, orders["copied"], number, reference)
-        new_order_version(connection, orders["status"], "'cancelled' as status")
-        new_price_of_first_line(connection, orders["price"])
-        add_order_attribute(connection, orders["attribute"])
-        new_order_version(connection, orders["deleted"],
-                          "timestamptz '2031-01-01 00:00:00+00' as deleted_at")
-        new_order_version(connection, orders["moved"],
-                          f"strftime(timestamp '{moved_at[:-1]}' + interval 2 day, "
-                          "'%Y-%m-%dT%H:%M:%S.%gZ') as ordered_at")
-        new_order_version(connection, orders["test"], "true as is_test")
-        new_order_version(connection, orders["rereferenced"], "'ZZNEWREF' as booking_reference")
-        new_order_version(connection, orders["quarantined"], "null as brand_domain")
-        new_order_version(connection, orders["refused"], "'cancelled' as status")
 
 
 def test_daily_runs_ship_only_what_changed_and_cdp_ends_as_the_warehouse(tmp_path) -> None:
@@ -105,7 +83,7 @@ def test_daily_runs_ship_only_what_changed_and_cdp_ends_as_the_warehouse(tmp_pat
                       for role, order_id in orders.items()}
 
         # Day 2: changes of every kind; CDP refuses one changed order.
-        _change_day_2(database, orders, day1_values)
+        change_day_2(database, orders, day1_values)
         faults.add(f"reject={reference['refused']}")
         day2 = run_day(sandbox, database, out, "--daily")
         assert day2.exit_code == 1, day2.stderr
@@ -173,14 +151,7 @@ def test_daily_runs_ship_only_what_changed_and_cdp_ends_as_the_warehouse(tmp_pat
 
         # Day 4: the refused order is fixed at the source, and CDP takes it: it alone
         # is sent, once.
-        with duckdb.connect(str(database)) as connection:
-            connection.execute("""
-                insert into raw.orders
-                select * replace (total_amount + 1 as total_amount,
-                                  updated_at + interval 1 day as updated_at)
-                from raw.orders where order_id = ?
-                qualify updated_at = max(updated_at) over ()
-            """, [orders["refused"]])
+        fix_order(database, orders["refused"])
         faults.lift(reference["refused"])
         day4 = run_day(sandbox, database, out, "--daily")
         assert day4.exit_code == 0, day4.stderr

@@ -1,6 +1,8 @@
 """The same project on PostgreSQL: a real server from Debian's packages, the
 sample's raw tables copied into it, `dbt build --target postgres` with every
-model and test passing, and the batch lines byte for byte those of DuckDB."""
+model and test passing, the batch lines byte for byte those of DuckDB, the
+loader's export from PostgreSQL byte for byte its export from DuckDB, and the
+daily sync over four nights with no DuckDB file (engine_daily.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,11 @@ import importlib.util
 
 import duckdb
 import pytest
+from click.testing import CliRunner
 
 import engine_helpers
+from cdp_loader.cli import cli
+from engine_daily import Engine, daily_scenario
 
 
 def _missing_prerequisite() -> str | None:
@@ -63,3 +68,59 @@ def test_every_order_lands_in_the_same_place(warehouses) -> None:
         actual = sorted(cursor.fetchall())
     connection.close()
     assert actual == expected
+
+
+def test_export_from_postgres_gives_the_duckdb_files(warehouses, tmp_path,
+                                                     monkeypatch) -> None:
+    reference, server, _ = warehouses
+    for name, value in server.env().items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    from_duckdb = runner.invoke(cli, ["export", "--no-progress", "--out", str(tmp_path / "a"),
+                                      "--database", str(reference), "--max-bytes", "8192"])
+    from_postgres = runner.invoke(cli, ["export", "--no-progress", "--out", str(tmp_path / "b"),
+                                        "--target", "postgres", "--max-bytes", "8192"])
+    assert from_duckdb.exit_code == 0, from_duckdb.output
+    assert from_postgres.exit_code == 0, from_postgres.output
+    expected = {path.name: path.read_bytes() for path in (tmp_path / "a").iterdir()}
+    actual = {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()}
+    assert len([name for name in expected if name.endswith(".json.gz")]) > 1
+    assert actual == expected
+
+
+def test_a_wrong_password_is_one_line_without_the_password(warehouses, tmp_path,
+                                                           monkeypatch) -> None:
+    _, server, _ = warehouses
+    for name, value in {**server.env(), "CDP_POSTGRES_PASSWORD": "not-the-password"}.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(cli, ["export", "--no-progress", "--out", str(tmp_path / "a"),
+                                      "--target", "postgres"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"cdp-loader: cannot connect to postgres target postgres (cdp@127.0.0.1:{server.port}"
+        "/cdp): ")
+    assert result.stderr.count("\n") == 1
+    assert "not-the-password" not in result.output
+
+
+def test_daily_runs_on_postgres_record_into_postgres(tmp_path_factory) -> None:
+    """Backfill, a night of changes, a night of none, a refused order fixed: on a server of
+    its own, through `cdp-loader run` with CDP_DBT_TARGET=postgres and no DuckDB file."""
+    engine_helpers.require_engine_tests(_missing_prerequisite())
+    work = tmp_path_factory.mktemp("postgres-daily")
+    with engine_helpers.running_postgres() as server:
+        def query(queries: dict[str, str]) -> dict[str, list[tuple]]:
+            connection = server.connect()
+            try:
+                with connection.cursor() as cursor:
+                    results = {}
+                    for name, sql in queries.items():
+                        cursor.execute(sql)
+                        results[name] = cursor.fetchall()
+                    return results
+            finally:
+                connection.close()
+
+        engine = Engine("postgres", server.env(),
+                        lambda raw: engine_helpers.load_raw_into_postgres(raw, server), query)
+        daily_scenario(engine, work)

@@ -2,19 +2,26 @@
 session method) on this machine's Java, the sample's raw tables loaded from
 Parquet, `dbt build --target spark` with every model and test passing, the
 batch lines byte for byte those of DuckDB, and the loader's export of Spark's
-Parquet output byte for byte its export of the DuckDB mart."""
+Parquet output byte for byte its export of the DuckDB mart, the loader's export
+straight from Spark the same bytes again, and the daily sync over four nights
+with no DuckDB file (engine_daily.py)."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 import engine_helpers
 from cdp_loader.cli import cli
+from engine_daily import LOADER_PATH, Engine, daily_scenario
 
 
 def _missing_prerequisite() -> str | None:
@@ -80,3 +87,58 @@ def test_export_of_spark_parquet_gives_the_duckdb_files(
     actual = {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()}
     assert "manifest.json" in expected
     assert actual == expected
+
+
+# Queries through the loader's own warehouse module, in a process of its own: a local
+# catalog is opened by one process at a time, and the loader's runs need it next.
+_SPARK_QUERY = """
+import json, sys
+from cdp_loader.warehouse import connect, resolve_target
+with connect(resolve_target("spark")) as warehouse:
+    rows = {name: [list(row.values()) for row in warehouse.fetch(sql)]
+            for name, sql in json.loads(sys.argv[1]).items()}
+print(json.dumps(rows))
+"""
+
+
+def spark_query(spark_dir: Path, queries: dict[str, str]) -> dict[str, list[tuple]]:
+    result = subprocess.run(
+        [sys.executable, "-c", _SPARK_QUERY, json.dumps(queries)], cwd=spark_dir,
+        env={**os.environ, "CDP_SPARK_DIR": str(spark_dir), "PYTHONPATH": str(LOADER_PATH)},
+        capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = json.loads(result.stdout.strip().splitlines()[-1])
+    return {name: [tuple(row) for row in value] for name, value in rows.items()}
+
+
+def test_export_from_spark_gives_the_duckdb_files(warehouses, tmp_path) -> None:
+    reference, spark_dir, build = warehouses
+    assert build.returncode == 0, build.stdout[-3000:]
+    env = {**os.environ, "CDP_SPARK_DIR": str(spark_dir), "PYTHONPATH": str(LOADER_PATH)}
+    env.pop("CDP_DUCKDB_PATH", None)
+    from_spark = subprocess.run(
+        [sys.executable, "-m", "cdp_loader.cli", "export", "--no-progress", "--target", "spark",
+         "--max-bytes", "8192", "--out", str(tmp_path / "b")],
+        cwd=spark_dir, env=env, capture_output=True, text=True, check=False)
+    assert from_spark.returncode == 0, from_spark.stderr[-3000:]
+    from_duckdb = CliRunner().invoke(cli, ["export", "--no-progress", "--out",
+                                           str(tmp_path / "a"), "--database", str(reference),
+                                           "--max-bytes", "8192"])
+    assert from_duckdb.exit_code == 0, from_duckdb.output
+    expected = {path.name: path.read_bytes() for path in (tmp_path / "a").iterdir()}
+    actual = {path.name: path.read_bytes() for path in (tmp_path / "b").iterdir()}
+    assert len([name for name in expected if name.endswith(".json.gz")]) > 1
+    assert actual == expected
+
+
+def test_daily_runs_on_spark_record_into_spark(tmp_path_factory) -> None:
+    """Backfill, a night of changes, a night of none, a refused order fixed: in a catalog of
+    its own, through `cdp-loader run` with CDP_DBT_TARGET=spark and no DuckDB file."""
+    engine_helpers.require_engine_tests(_missing_prerequisite())
+    work = tmp_path_factory.mktemp("spark-daily")
+    spark_dir = work / "spark"
+    spark_dir.mkdir()
+    engine = Engine("spark", {"CDP_SPARK_DIR": str(spark_dir)},
+                    lambda raw: engine_helpers.load_raw_into_spark(raw, spark_dir),
+                    lambda queries: spark_query(spark_dir, queries))
+    daily_scenario(engine, work)
