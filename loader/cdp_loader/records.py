@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import duckdb
 
@@ -234,15 +234,16 @@ def iter_record_chunks(
         query = f"select {_SELECTED} from {relation}"
         if not _stored_in_seq_order(connection, relation):
             query += " order by seq"
-        cursor = connection.execute(query)
-        previous: int | None = None
-        while True:
-            rows = cursor.fetchmany(chunk_rows)
-            if not rows:
-                return
-            chunk = [BatchRecord._make(row) for row in rows]
-            previous = check_ascending(chunk, previous, relation)
-            yield chunk
+        yield from record_chunks(connection.execute(query), relation, chunk_rows)
+
+
+def record_chunks(cursor: Any, relation: str, chunk_rows: int) -> Iterator[list[BatchRecord]]:
+    """The rows of a DB-API cursor over _SELECTED as chunks of BatchRecord, seq checked."""
+    previous: int | None = None
+    while rows := cursor.fetchmany(chunk_rows):
+        chunk = [BatchRecord._make(row) for row in rows]
+        previous = check_ascending(chunk, previous, relation)
+        yield chunk
 
 
 def check_ascending(chunk: list[BatchRecord], previous: int | None, relation: str) -> int:

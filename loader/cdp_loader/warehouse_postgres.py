@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cdp_loader.errors import LoaderError
-from cdp_loader.records import COLUMNS, DEFAULT_CHUNK_ROWS, BatchRecord, check_ascending
+from cdp_loader.records import COLUMNS, DEFAULT_CHUNK_ROWS, BatchRecord, record_chunks
 from cdp_loader.records import check_columns as check_record_columns
 from cdp_loader.warehouse import (
     Column,
@@ -99,18 +99,11 @@ class PostgresWarehouse:
 
         relation = self._check_records(name)
         connection = self._connect()
-        previous: int | None = None
         try:
             with connection.cursor(name="cdp_loader_records") as cursor:
                 cursor.itersize = chunk_rows
                 cursor.execute(f"select {_SELECTED} from {relation} order by seq")
-                while True:
-                    rows = cursor.fetchmany(chunk_rows)
-                    if not rows:
-                        break
-                    chunk = [BatchRecord._make(row) for row in rows]
-                    previous = check_ascending(chunk, previous, relation)
-                    yield chunk
+                yield from record_chunks(cursor, relation, chunk_rows)
         except psycopg2.Error as exc:
             raise LoaderError(f"cannot read {relation} in {self.target.describe()}: "
                               f"{first_line(exc)}") from None
