@@ -75,8 +75,8 @@ class PostgresServer:
             "CDP_POSTGRES_DBNAME": self.dbname,
         }
 
-    def connect(self):  # psycopg2 ships no type hints
-        """A psycopg2 connection in autocommit mode."""
+    def connect(self, dbname: str | None = None):  # psycopg2 ships no type hints
+        """A psycopg2 connection in autocommit mode (to the project's database by default)."""
         import psycopg2
 
         connection = psycopg2.connect(
@@ -84,7 +84,7 @@ class PostgresServer:
             port=self.port,
             user=self.user,
             password=self.password,
-            dbname=self.dbname,
+            dbname=dbname or self.dbname,
         )
         connection.autocommit = True
         return connection
@@ -204,13 +204,19 @@ def raw_rows(duckdb_path: Path, table: str) -> tuple[list[str], list[tuple]]:
 
 def load_raw_into_postgres(duckdb_path: Path, server: PostgresServer) -> None:
     """Create the raw tables from raw_warehouse.sql (its types are valid
-    PostgreSQL too) and copy every row of the DuckDB warehouse into them."""
+    PostgreSQL too), or empty them when they exist (as a replication job reloads a
+    table; dropping them would drop the staging views on them), and copy every row
+    of the DuckDB warehouse into them."""
     from psycopg2.extras import execute_values
 
     connection = server.connect()
     with connection.cursor() as cursor:
-        cursor.execute("drop schema if exists raw cascade")
-        cursor.execute(RAW_DDL.read_text())
+        cursor.execute("select count(*) from information_schema.tables "
+                       "where table_schema = 'raw'")
+        if cursor.fetchone()[0]:
+            cursor.execute(f"truncate {', '.join(f'raw.{table}' for table in RAW_TABLES)}")
+        else:
+            cursor.execute(RAW_DDL.read_text())
         for table in RAW_TABLES:
             columns, rows = raw_rows(duckdb_path, table)
             if rows:

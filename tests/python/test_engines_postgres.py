@@ -1,12 +1,14 @@
 """The same project on PostgreSQL: a real server from Debian's packages, the
 sample's raw tables copied into it, `dbt build --target postgres` with every
 model and test passing, the batch lines byte for byte those of DuckDB, the
-loader's export from PostgreSQL byte for byte its export from DuckDB, and the
-daily sync over four nights with no DuckDB file (engine_daily.py)."""
+loader's export from PostgreSQL byte for byte its export from DuckDB, the
+daily sync over four nights with no DuckDB file (engine_daily.py), and the
+incremental nights equal to full builds (nightly_days.py)."""
 
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -14,7 +16,17 @@ from click.testing import CliRunner
 
 import engine_helpers
 from cdp_loader.cli import cli
+from conftest import SAMPLE_ORDERS, SAMPLE_SEED
 from engine_daily import Engine, daily_scenario
+from nightly_days import (
+    BUILD_COLUMNS,
+    NOT_REBUILT,
+    Change,
+    assert_the_days_meant_it,
+    build_options,
+    pick_roles,
+    run_nights,
+)
 
 
 def _missing_prerequisite() -> str | None:
@@ -124,3 +136,81 @@ def test_daily_runs_on_postgres_record_into_postgres(tmp_path_factory) -> None:
         engine = Engine("postgres", server.env(),
                         lambda raw: engine_helpers.load_raw_into_postgres(raw, server), query)
         daily_scenario(engine, work)
+
+
+class PostgresNights:
+    """The nights on a PostgreSQL database: each day's change is made to a DuckDB copy of
+    the raw tables and replicated into it; a full build runs on a copy of the database
+    (CREATE DATABASE ... TEMPLATE)."""
+
+    def __init__(self, server: engine_helpers.PostgresServer, raw_copy: Path,
+                 work: Path) -> None:
+        self.server, self.raw_copy, self.work = server, raw_copy, work
+
+    def change(self, change: Change, orders: dict[str, int]) -> None:
+        with duckdb.connect(str(self.raw_copy)) as connection:
+            connection.execute("set TimeZone = 'UTC'")
+            change(connection, orders)
+        engine_helpers.load_raw_into_postgres(self.raw_copy, self.server)
+
+    def build(self, name: str, *options: str, dbname: str | None = None) -> None:
+        env = {**self.server.env(), "CDP_POSTGRES_DBNAME": dbname or self.server.dbname}
+        build = engine_helpers.dbt_build("postgres", self.work / name, env,
+                                         build_options(*options))
+        assert build.returncode == 0, build.stdout[-3000:]
+
+    def rows(self, sql: str, dbname: str | None = None) -> list[tuple]:
+        connection = self.server.connect(dbname)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                return cursor.fetchall() if cursor.description else []
+        finally:
+            connection.close()
+
+    def full_refresh_tables(self, name: str) -> tuple[dict[str, list[tuple]],
+                                                      dict[str, list[tuple]]]:
+        copy = name.replace("-", "_")
+        self.rows(f"create database {copy} template {self.server.dbname}",
+                  dbname="postgres")
+        try:
+            self.build(name, "--full-refresh", dbname=copy)
+            return self._cdp_tables(self.server.dbname), self._cdp_tables(copy)
+        finally:
+            self.rows(f"drop database {copy}", dbname="postgres")
+
+    def _cdp_tables(self, dbname: str) -> dict[str, list[tuple]]:
+        """Every rebuilt table of `cdp`, its rows sorted, without the columns naming the
+        build (PostgreSQL has no `order by all`, and NULLs do not sort in Python: by repr)."""
+        columns: dict[str, list[str]] = {}
+        for table, column in self.rows("""
+                select c.table_name, c.column_name from information_schema.columns as c
+                join information_schema.tables as t using (table_schema, table_name)
+                where c.table_schema = 'cdp' and t.table_type = 'BASE TABLE'
+                order by c.table_name, c.ordinal_position""", dbname):
+            if table not in NOT_REBUILT and column not in BUILD_COLUMNS:
+                columns.setdefault(table, []).append(column)
+        return {table: sorted(self.rows(f"select {', '.join(names)} from cdp.{table}", dbname),
+                              key=repr)
+                for table, names in columns.items()}
+
+
+def test_every_night_on_postgres_equals_a_full_build(tmp_path_factory) -> None:
+    """nightly_days.DAYS on PostgreSQL: after each incremental night, every `cdp` table
+    equals that of a --full-refresh build of the same raw tables, row for row."""
+    engine_helpers.require_engine_tests(_missing_prerequisite())
+    work = tmp_path_factory.mktemp("postgres-nights")
+    # The days' changes look up customers in the DuckDB build's cdp.cdp_orders.
+    _, reference = engine_helpers.sample_and_duckdb_reference(work, SAMPLE_ORDERS, SAMPLE_SEED)
+    with duckdb.connect(str(reference), read_only=True) as connection:
+        orders = pick_roles(connection)
+    with engine_helpers.running_postgres() as server:
+        warehouse = PostgresNights(server, reference, work)
+        engine_helpers.load_raw_into_postgres(reference, server)
+        warehouse.build("backfill")
+        run_nights(warehouse, orders)
+        ids = {name: {order_id for (order_id,) in warehouse.rows(
+                   f"select order_id from cdp.{name}")}
+               for name in ("cdp_orders", "cdp_order_deletes", "cdp_order_exclusions")}
+    assert_the_days_meant_it(ids["cdp_orders"], ids["cdp_order_deletes"],
+                             ids["cdp_order_exclusions"], orders)
