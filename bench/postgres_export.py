@@ -25,9 +25,10 @@ sys.path.insert(0, str(PROJECT / "tests" / "python"))
 sys.path.insert(0, str(PROJECT / "bench"))
 
 import engine_helpers  # noqa: E402 - the engine tests' throwaway server
+from cdp_loader import records  # noqa: E402
 from run import run_child  # noqa: E402
 
-# The columns export reads, typed as the postgres build of the models makes them.
+# The columns export reads (records.COLUMNS), typed as the postgres build makes them.
 RECORDS_DDL = """
 create schema if not exists cdp;
 create table cdp.cdp_batch_records (
@@ -35,7 +36,7 @@ create table cdp.cdp_batch_records (
     ordered_at timestamptz, record_hash text, record text
 )
 """
-COLUMNS = "seq, ref, schema, mode, order_id, reference_id, ordered_at, record_hash, record"
+COLUMNS = ", ".join(records.COLUMNS)
 _TO_CSV = f"""
 import sys, duckdb
 connection = duckdb.connect(sys.argv[1], read_only=True)
@@ -83,8 +84,8 @@ def main() -> None:
     loader = str(BIN / "cdp-loader")
     log = args.work / "bench.log"
     with engine_helpers.running_postgres() as server:
-        records = copy_records(args.database.resolve(), server, args.work / "records.csv")
-        print(f"{records:,} batch records copied into PostgreSQL", flush=True)
+        count = copy_records(args.database.resolve(), server, args.work / "records.csv")
+        print(f"{count:,} batch records copied into PostgreSQL", flush=True)
         results = {}
         for name, where in (("duckdb", ["--database", str(args.database)]),
                             ("postgres", ["--target", "postgres"])):
@@ -94,7 +95,7 @@ def main() -> None:
                                        *where], log, env={**os.environ, **server.env()})
             results[name] = digest(out)
             print(f"  export from {name:<9} {seconds:7.1f} s  {peak / 2**20:7.0f} MiB peak  "
-                  f"{records / seconds:9,.0f} records/s", flush=True)
+                  f"{count / seconds:9,.0f} records/s", flush=True)
     same = "byte-identical" if results["duckdb"] == results["postgres"] else "DIFFERENT"
     print(f"  the two folders are {same}")
 

@@ -224,9 +224,11 @@ def run_nights(warehouse: NightlyWarehouse, orders: dict[str, int]) -> None:
             assert {orders["neighbour"], orders["collider"]} <= collided
 
 
-def assert_the_days_meant_it(shipped: set[int], deleted: set[int], excluded: set[int],
-                             orders: dict[str, int]) -> None:
+def assert_the_days_meant_it(warehouse: NightlyWarehouse, orders: dict[str, int]) -> None:
     """After the nights: the collision came and went, the erasure and test flag stayed."""
-    assert orders["erased"] in deleted
-    assert orders["test"] in excluded
-    assert {orders["neighbour"], orders["collider"], orders["moved"]} <= shipped
+    def order_ids(model: str) -> set[int]:
+        return {order_id for (order_id,) in warehouse.rows(f"select order_id from cdp.{model}")}
+
+    assert orders["erased"] in order_ids("cdp_order_deletes")
+    assert orders["test"] in order_ids("cdp_order_exclusions")
+    assert {orders["neighbour"], orders["collider"], orders["moved"]} <= order_ids("cdp_orders")
