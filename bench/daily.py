@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -129,7 +130,8 @@ def warehouse_bytes(database: Path) -> int:
     return database.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
 
-def measure(orders: int, seed: int, share: float, work: Path) -> dict[str, Any]:
+def measure(orders: int, seed: int, share: float, work: Path,
+            keep_night_start: bool = False) -> dict[str, Any]:
     """A backfill and one night of N orders in WORK; every figure of it."""
     work.mkdir(parents=True, exist_ok=True)
     database = work / "warehouse.duckdb"
@@ -146,6 +148,9 @@ def measure(orders: int, seed: int, share: float, work: Path) -> dict[str, Any]:
         figures["backfill_warehouse_bytes"] = warehouse_bytes(database)
         figures["change_seconds"], figures["changed_orders_raw"] = timed(
             "change orders in raw", lambda: change_orders(database, share))
+        if keep_night_start:
+            # A copy to build the same night again from, while changing the models.
+            shutil.copyfile(database, work / "night-start.duckdb")
         # What `cdp-loader run --daily` builds: everything, incrementally.
         _, figures["nightly_build"] = timed("nightly: dbt build", lambda: build(database))
         figures["nightly_ship_seconds"], nightly = timed(
@@ -180,11 +185,15 @@ def main() -> None:
     parser.add_argument("--changed-share", type=float, default=0.01)
     parser.add_argument("--workdir", type=Path, default=None,
                         help="Where the warehouses and batches go (default: a temp folder).")
+    parser.add_argument("--keep-night-start", action="store_true",
+                        help="Copy each warehouse to night-start.duckdb before its night.")
     args = parser.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="cdp-bench-daily-"))
-    tiny = measure(args.tiny, args.seed, args.changed_share, work / f"{args.tiny}")
-    figures = measure(args.orders, args.seed, args.changed_share, work / f"{args.orders}")
+    tiny = measure(args.tiny, args.seed, args.changed_share, work / f"{args.tiny}",
+                   args.keep_night_start)
+    figures = measure(args.orders, args.seed, args.changed_share, work / f"{args.orders}",
+                      args.keep_night_start)
     figures["tiny"] = tiny
     # The nightly build's cost above a build's fixed cost, against the backfill's.
     above_fixed = (figures["nightly_build"]["seconds"] - tiny["nightly_build"]["seconds"]) / (
