@@ -9,11 +9,19 @@
     Every other `where` is dbt's as it is. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
+    {%- set fence = '' -%}
     {%- if where and '__orders_rebuilt__' in where -%}
-        {%- set where = where | replace('__orders_rebuilt__', orders_rebuilt_filter()) -%}
+        {%- set rebuilt = orders_rebuilt_filter() -%}
+        {%- set where = where | replace('__orders_rebuilt__', rebuilt) -%}
+        {#- `offset 0` keeps the test's own condition out of the table scan:
+            DuckDB pushed a regular expression on cdp_batch_records.record
+            into it, ran it on every record, and only then kept the 2% the
+            night rebuilt (1M orders: 5.8 s -> 1.3 s). PostgreSQL reads the
+            same fence the same way. -#}
+        {%- set fence = '' if rebuilt == 'true' else ' offset 0' -%}
     {%- endif -%}
     {%- if where -%}
-        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ fence ~ ') dbt_subquery') -%}
     {%- else -%}
         {%- do return(relation) -%}
     {%- endif -%}

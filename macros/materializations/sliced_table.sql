@@ -44,15 +44,7 @@
         config.get('rows_per_slice', var('orders_per_build_slice')),
     ) -%}
     {%- for slice in range(cuts | length + 1) -%}
-        {%- set slice_sql = compiled_code | replace('/* build slice */ 0', slice | string) -%}
-        {%- if not loop.first -%}
-            {%- set slice_sql = slice_sql
-                | replace('/* build slice after */ null', build_slice_literal(cuts[slice - 1])) -%}
-        {%- endif -%}
-        {%- if not loop.last -%}
-            {%- set slice_sql = slice_sql
-                | replace('/* build slice through */ null', build_slice_literal(cuts[slice])) -%}
-        {%- endif -%}
+        {%- set slice_sql = build_slice_sql(compiled_code, cuts, slice) -%}
         {%- if loop.first -%}
             {% call statement('main') -%}
                 {{ create_table_as(False, intermediate_relation, slice_sql) }}
@@ -78,6 +70,20 @@
     {{ return({'relations': [target_relation]}) }}
 
 {% endmacro %}
+
+{#- The model's SQL for slice number `slice` of those `cuts` delimit. -#}
+{% macro build_slice_sql(sql, cuts, slice) -%}
+    {%- set slice_sql = sql | replace('/* build slice */ 0', slice | string) -%}
+    {%- if slice > 0 -%}
+        {%- set slice_sql = slice_sql
+            | replace('/* build slice after */ null', build_slice_literal(cuts[slice - 1])) -%}
+    {%- endif -%}
+    {%- if slice < cuts | length -%}
+        {%- set slice_sql = slice_sql
+            | replace('/* build slice through */ null', build_slice_literal(cuts[slice])) -%}
+    {%- endif -%}
+    {{ return(slice_sql) }}
+{%- endmacro %}
 
 {#- Where the slices of `relation`'s rows are cut: the last `key` of every
     slice but the last, one slice per `rows_per_slice` rows. -#}

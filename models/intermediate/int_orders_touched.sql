@@ -7,8 +7,8 @@
       earlier updated_at counts too); the same for the versions of their
       lines, with every order a version of those lines was in;
     - orders whose rows without a timestamp changed (segments, passengers,
-      attributes, line attributes): found by the fingerprint of each, an md5
-      over the rows' text in a fixed order, compared with the one stored;
+      attributes, line attributes): found by the fingerprint of each
+      (fingerprint_rows), compared with the one stored;
     - orders whose customer or a passenger's customer changed (the customer
       row or its identifiers), by a fingerprint in the same way;
     - and every order that shares a referenceId, now or before, with one of
@@ -55,104 +55,69 @@ line_owners as (
     from {{ source('raw', 'order_lines') }}
 ),
 
-segment_rows as (
+segments as (
     select
         line_owners.order_id,
-        {{ fingerprint_text([
+        {{ fingerprint_rows([
             'segments.order_line_id', 'segments.segment_id', 'segments.segment_number',
             'segments.origin', 'segments.destination', 'segments.departure_at',
             'segments.arrival_at', 'segments.carrier', 'segments.flight_number',
             'segments.fare_class', 'segments.fare_family',
-        ]) }} as row_text
+        ]) }} as segments_fingerprint
     from {{ source('raw', 'flight_segments') }} as segments
     inner join line_owners
         on segments.order_line_id = line_owners.order_line_id
-),
-
-segments as (
-    select
-        order_id,
-        {{ fingerprint_agg('row_text') }} as segments_fingerprint
-    from segment_rows
-    group by order_id
-),
-
-passenger_rows as (
-    select
-        order_id,
-        {{ fingerprint_text(['passenger_index', 'title', 'first_name', 'last_name', 'customer_id']) }}
-            as row_text
-    from {{ source('raw', 'order_passengers') }}
+    group by line_owners.order_id
 ),
 
 passengers as (
     select
         order_id,
-        {{ fingerprint_agg('row_text') }} as passengers_fingerprint
-    from passenger_rows
+        {{ fingerprint_rows(['passenger_index', 'title', 'first_name', 'last_name', 'customer_id']) }}
+            as passengers_fingerprint
+    from {{ source('raw', 'order_passengers') }}
     group by order_id
-),
-
-attribute_rows as (
-    select
-        order_id,
-        {{ fingerprint_text(['attribute_name', 'attribute_value', 'value_type']) }} as row_text
-    from {{ source('raw', 'order_attributes') }}
 ),
 
 attributes as (
     select
         order_id,
-        {{ fingerprint_agg('row_text') }} as attributes_fingerprint
-    from attribute_rows
+        {{ fingerprint_rows(['attribute_name', 'attribute_value', 'value_type']) }} as attributes_fingerprint
+    from {{ source('raw', 'order_attributes') }}
     group by order_id
-),
-
-line_attribute_rows as (
-    select
-        line_owners.order_id,
-        {{ fingerprint_text([
-            'line_attributes.order_line_id', 'line_attributes.attribute_name',
-            'line_attributes.attribute_value', 'line_attributes.value_type',
-        ]) }} as row_text
-    from {{ source('raw', 'order_line_attributes') }} as line_attributes
-    inner join line_owners
-        on line_attributes.order_line_id = line_owners.order_line_id
 ),
 
 line_attributes as (
     select
-        order_id,
-        {{ fingerprint_agg('row_text') }} as line_attributes_fingerprint
-    from line_attribute_rows
-    group by order_id
-),
-
-identifier_rows as (
-    select
-        customer_id,
-        {{ fingerprint_text(['provider', 'external_id', 'expires_at']) }} as row_text
-    from {{ source('raw', 'customer_identifiers') }}
+        line_owners.order_id,
+        {{ fingerprint_rows([
+            'line_attributes.order_line_id', 'line_attributes.attribute_name',
+            'line_attributes.attribute_value', 'line_attributes.value_type',
+        ]) }} as line_attributes_fingerprint
+    from {{ source('raw', 'order_line_attributes') }} as line_attributes
+    inner join line_owners
+        on line_attributes.order_line_id = line_owners.order_line_id
+    group by line_owners.order_id
 ),
 
 customer_identifiers as (
     select
         customer_id,
-        {{ fingerprint_agg('row_text') }} as identifiers_fingerprint
-    from identifier_rows
+        {{ fingerprint_rows(['provider', 'external_id', 'expires_at']) }} as identifiers_fingerprint
+    from {{ source('raw', 'customer_identifiers') }}
     group by customer_id
 ),
 
 customer_rows as (
     select
         customers.customer_id,
-        {{ fingerprint_text([
+        {{ fingerprint_row([
             'customers.customer_id', 'customers.title', 'customers.first_name',
             'customers.last_name', 'customers.gender', 'customers.birth_date',
             'customers.email', 'customers.phone_primary', 'customers.phone_secondary',
             'customers.created_at', 'customers.updated_at',
             'customer_identifiers.identifiers_fingerprint',
-        ]) }} as customer_text
+        ]) }} as customer_fingerprint
     from {{ source('raw', 'customers') }} as customers
     left join customer_identifiers
         on customers.customer_id = customer_identifiers.customer_id
@@ -178,21 +143,15 @@ order_customers as (
     where customer_id is not null
 ),
 
-order_customer_rows as (
+customers as (
     select
         order_customers.order_id,
-        {{ fingerprint_text(['order_customers.customer_id', 'customer_rows.customer_text']) }} as row_text
+        {{ fingerprint_rows(['order_customers.customer_id', 'customer_rows.customer_fingerprint']) }}
+            as customers_fingerprint
     from order_customers
     left join customer_rows
         on order_customers.customer_id = customer_rows.customer_id
-),
-
-customers as (
-    select
-        order_id,
-        {{ fingerprint_agg('row_text') }} as customers_fingerprint
-    from order_customer_rows
-    group by order_id
+    group by order_customers.order_id
 ),
 
 fingerprints as (

@@ -25,13 +25,18 @@ from cdp_loader.sample_warehouse import generate
 from conftest import PROJECT_DIR, SAMPLE_ORDERS, SAMPLE_SEED
 from nightly_days import (
     BUILD_COLUMNS,
+    LATEST_TOUCHED,
     NOT_REBUILT,
     Change,
     assert_the_days_meant_it,
     build_options,
+    day_1,
     pick_roles,
     run_nights,
 )
+
+# Slices small enough that a night touching every order spans several.
+SMALL_SLICES = ("--vars", "{orders_per_build_slice: 700}")
 
 
 class DuckDBNights:
@@ -102,3 +107,32 @@ def test_every_night_equals_a_full_build(
 def test_the_days_change_what_they_mean(nightly: tuple[DuckDBNights, dict[str, int]]) -> None:
     """Run after the nights: the collision came and went, the erasure and test flag stayed."""
     assert_the_days_meant_it(*nightly)
+
+
+def test_a_night_that_touches_more_than_a_slice_appends_in_slices(
+        tmp_path: Path) -> None:
+    """A night touching every order (a new version of each) is built in the backfill's
+    slices, appended after the pre-hooks' deletes, and still equals a full build."""
+    warehouse = DuckDBNights(tmp_path / "warehouse.duckdb", tmp_path)
+    generate(warehouse.database, SAMPLE_ORDERS, SAMPLE_SEED)
+    warehouse.build("backfill", *SMALL_SLICES)
+    with duckdb.connect(str(warehouse.database)) as connection:
+        orders = pick_roles(connection)
+    warehouse.change(day_1, orders)
+    warehouse.change(lambda connection, _: connection.execute(
+        "insert into raw.orders select * replace (total_amount + 1 as total_amount, "
+        "updated_at + interval 1 day as updated_at) from raw.orders "
+        "qualify row_number() over (partition by order_id order by updated_at desc) = 1"),
+        orders)
+    warehouse.build("night", *SMALL_SLICES)
+
+    touched = warehouse.rows(LATEST_TOUCHED)
+    assert len(touched) > SAMPLE_ORDERS, "every order (and the night's new ones) is touched"
+    log = (tmp_path / "night" / "logs" / "dbt.log").read_text(encoding="utf-8")
+    sliced = [line for line in log.splitlines()
+              if '"cdp_batch_records" by name' in line and line.lstrip().startswith("insert into")]
+    assert len(sliced) >= 4, "cdp_batch_records was appended slice by slice"
+    nightly_tables, full_tables = warehouse.full_refresh_tables("full")
+    assert {"cdp_batch_records", "cdp_orders", "cdp_order_items"} <= full_tables.keys()
+    for name, rows in full_tables.items():
+        assert nightly_tables[name] == rows, f"cdp.{name} differs"
