@@ -39,11 +39,7 @@
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
-    {%- set cuts = build_slice_cuts(
-        ref(config.require('slices_from')),
-        config.get('sliced_by', 'order_id'),
-        config.get('rows_per_slice', var('orders_per_build_slice')),
-    ) -%}
+    {%- set cuts = model_slice_cuts() -%}
     {%- for slice in range(cuts | length + 1) -%}
         {%- set slice_sql = build_slice_sql(compiled_code, cuts, slice) -%}
         {% call statement('main' if loop.first else 'slice_' ~ slice) -%}

@@ -38,11 +38,7 @@
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
-    {%- set cuts = build_slice_cuts(
-        ref(config.require('slices_from')),
-        config.get('sliced_by', 'order_id'),
-        config.get('rows_per_slice', var('orders_per_build_slice')),
-    ) -%}
+    {%- set cuts = model_slice_cuts() -%}
     {%- for slice in range(cuts | length + 1) -%}
         {%- set slice_sql = build_slice_sql(compiled_code, cuts, slice) -%}
         {%- if loop.first -%}
@@ -70,6 +66,16 @@
     {{ return({'relations': [target_relation]}) }}
 
 {% endmacro %}
+
+{#- The cuts of the model being built: its `slices_from`, `sliced_by` and
+    `rows_per_slice` (sliced_table's description). -#}
+{% macro model_slice_cuts() -%}
+    {{ return(build_slice_cuts(
+        ref(config.require('slices_from')),
+        config.get('sliced_by', 'order_id'),
+        config.get('rows_per_slice', var('orders_per_build_slice')),
+    )) }}
+{%- endmacro %}
 
 {#- The model's SQL for slice number `slice` of those `cuts` delimit. -#}
 {% macro build_slice_sql(sql, cuts, slice) -%}
