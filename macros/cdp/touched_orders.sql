@@ -31,6 +31,12 @@
     md5({{ ordered_string_agg(row_text, "'|'", row_text) }})
 {%- endmacro %}
 
+{#- The same on Spark, sorted as an array: ordered_string_agg takes its
+    sort keys from a list of column names, and a row's text has commas. -#}
+{% macro spark__fingerprint_rows(columns) -%}
+    md5(array_join(array_sort(collect_list({{ default__fingerprint_row(columns) }})), '|'))
+{%- endmacro %}
+
 {#- The sum of the rows' hashes, as text: no row text is built and no group
     sorted, where the md5 of the sorted texts took five times as long (1M
     orders: segments 5.0 s -> 1.1 s, passengers 1.3 s -> 0.2 s). A changed
