@@ -7,11 +7,24 @@
 
 {#- The row as text: a value is quoted and its quotes doubled, a null is the
     bare word null, so no two rows give the same text. -#}
-{% macro default__fingerprint_row(columns) -%}
+{% macro fingerprint_row_text(columns) -%}
     {%- for column in columns -%}
         coalesce('"' || replace(cast({{ column }} as {{ dbt.type_string() }}), '"', '""') || '"', 'null')
         {%- if not loop.last %} || ',' || {% endif -%}
     {%- endfor -%}
+{%- endmacro %}
+
+{% macro postgres__fingerprint_row(columns) -%}
+    {{ return(fingerprint_row_text(columns)) }}
+{%- endmacro %}
+
+{% macro spark__fingerprint_row(columns) -%}
+    {{ return(fingerprint_row_text(columns)) }}
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__fingerprint_row(columns) -%}
+    {{ exceptions.raise_compiler_error('fingerprint_row is not implemented for ' ~ target.type) }}
 {%- endmacro %}
 
 {#- DuckDB's 64-bit hash of the values, nulls included, in column order. -#}
@@ -26,15 +39,20 @@
 {%- endmacro %}
 
 {#- The md5 of the rows' texts in a fixed order (the text itself). -#}
-{% macro default__fingerprint_rows(columns) -%}
-    {%- set row_text = default__fingerprint_row(columns) -%}
+{% macro postgres__fingerprint_rows(columns) -%}
+    {%- set row_text = fingerprint_row_text(columns) -%}
     md5({{ ordered_string_agg(row_text, "'|'", row_text) }})
+{%- endmacro %}
+
+{#- Another engine may run the SQL above differently: it must get its own version. -#}
+{% macro default__fingerprint_rows(columns) -%}
+    {{ exceptions.raise_compiler_error('fingerprint_rows is not implemented for ' ~ target.type) }}
 {%- endmacro %}
 
 {#- The same on Spark, sorted as an array: ordered_string_agg takes its
     sort keys from a list of column names, and a row's text has commas. -#}
 {% macro spark__fingerprint_rows(columns) -%}
-    md5(array_join(array_sort(collect_list({{ default__fingerprint_row(columns) }})), '|'))
+    md5(array_join(array_sort(collect_list({{ fingerprint_row_text(columns) }})), '|'))
 {%- endmacro %}
 
 {#- The sum of the rows' hashes, as text: no row text is built and no group
