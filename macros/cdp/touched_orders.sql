@@ -95,15 +95,43 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- In a customer-grain incremental model, true for the customers this
+    build rebuilds: those the orders it rebuilds read (who ordered, in the
+    current version, and the passengers), the ids as the order models join
+    them. A customer whose rows changed, or went, is one: int_orders_touched
+    touches every order that reads it. A customer no order reads keeps its
+    rows until an order does (that order is touched, and so the customer).
+    The orders' customers come from int_orders_mapped, the touched orders'
+    current versions, not from the staging view, which ranks every version
+    of every order each time it is read. -#}
+{% macro touched_customers_filter(key) -%}
+    {%- if not execute or is_nightly_build() -%}
+        {{ key }} in (
+            select readers.customer_id from {{ ref('int_orders_mapped') }} as readers
+            where {{ touched_orders_filter('readers.order_id') }}
+            union
+            select passengers.customer_id from {{ ref('stg_raw__order_passengers') }} as passengers
+            where {{ touched_orders_filter('passengers.order_id') }}
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
 {#- A nightly build deletes the rows of the orders it rebuilds first, as a
     pre-hook: an order whose rows this build no longer makes (a shipped
     order now quarantined) then loses them, where delete+insert alone
     deletes only the keys it inserts. `lines`: the model is keyed by order
-    line (touched_lines_filter). -#}
-{% macro delete_touched_rows(key='order_id', lines=false) -%}
+    line (touched_lines_filter); `customers`: by customer, and a customer
+    whose rows went loses the model's (touched_customers_filter). -#}
+{% macro delete_touched_rows(key='order_id', lines=false, customers=false) -%}
     {%- if is_nightly_build() -%}
         delete from {{ this }}
-        where {{ touched_lines_filter(key) if lines else touched_orders_filter(key) }}
+        where
+        {%- if customers %} {{ touched_customers_filter(key) }}
+        {%- elif lines %} {{ touched_lines_filter(key) }}
+        {%- else %} {{ touched_orders_filter(key) }}
+        {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 

@@ -1,6 +1,14 @@
-{#- The contact JSON is long text: stored compressed (macros/engines/long_text_storage.sql). -#}
+{#- The contact JSON is long text: stored compressed (macros/engines/long_text_storage.sql).
+    A night rebuilds the customers the touched orders read (touched_customers_filter). -#}
 {{ config(
-    pre_hook=before_begin("{{ begin_long_text_compression() }}"),
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='customer_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook=[
+        "{{ delete_touched_rows('customer_id', customers=true) }}",
+        before_begin("{{ begin_long_text_compression() }}"),
+    ],
     post_hook=after_commit("{{ end_long_text_compression() }}"),
 ) }}
 
@@ -8,10 +16,12 @@ with
 
 customers as (
     select * from {{ ref('stg_raw__customers') }}
+    where {{ touched_customers_filter('customer_id') }}
 ),
 
 identifiers as (
     select * from {{ ref('int_customer_identifiers_aggregated') }}
+    where {{ touched_customers_filter('customer_id') }}
 ),
 
 titles as (

@@ -1,5 +1,10 @@
+{#- A night rebuilds the customers the touched orders read (touched_customers_filter). -#}
 {{ config(
-    materialized=('sliced_table' if target.type == 'duckdb' else 'table'),
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    unique_key='customer_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched_rows('customer_id', customers=true) }}",
     slices_from='int_customer_identifiers_deduplicated',
     sliced_by='customer_id',
 ) }}
@@ -8,7 +13,7 @@ with
 
 identifiers as (
     select * from {{ ref('int_customer_identifiers_deduplicated') }}
-    where {{ build_slice_filter('customer_id') }}
+    where {{ build_slice_filter('customer_id') }} and {{ touched_customers_filter('customer_id') }}
 ),
 
 aggregated as (

@@ -121,10 +121,16 @@ def day_4(connection: duckdb.DuckDBPyConnection, orders: dict[str, int]) -> None
 
 
 def day_5(connection: duckdb.DuckDBPyConnection, orders: dict[str, int]) -> None:
-    """The collider takes its own reference back: the collision disappears."""
+    """The collider takes its own reference back: the collision disappears. A customer's
+    row goes from the raw tables, and another's identifiers."""
     _new_version(connection, orders["collider"], 5, f"""
         (select booking_reference from raw.orders where order_id = {orders["collider"]}
          order by updated_at limit 1) as booking_reference""")
+    for role, table in (("email", "customers"), ("identifier", "customer_identifiers")):
+        connection.execute(f"""
+            delete from raw.{table} where customer_id in (
+                select customer_id from raw.orders where order_id = ?)
+        """, [orders[role]])
 
 
 def day_1_and_2(connection: duckdb.DuckDBPyConnection, orders: dict[str, int]) -> None:
@@ -142,7 +148,8 @@ DAYS: list[tuple[Change, set[tuple[str, str]]]] = [
     (day_3, {("moved", "order_version"), ("collider", "order_version"),
               ("neighbour", "reference_neighbour")}),
     (day_4, {("collider", "order_version"), ("neighbour", "reference_neighbour")}),
-    (day_5, {("collider", "order_version"), ("neighbour", "reference_neighbour")}),
+    (day_5, {("collider", "order_version"), ("neighbour", "reference_neighbour"),
+              ("email", "customers"), ("identifier", "customers")}),
 ]
 
 
@@ -232,3 +239,4 @@ def assert_the_days_meant_it(warehouse: NightlyWarehouse, orders: dict[str, int]
     assert orders["erased"] in order_ids("cdp_order_deletes")
     assert orders["test"] in order_ids("cdp_order_exclusions")
     assert {orders["neighbour"], orders["collider"], orders["moved"]} <= order_ids("cdp_orders")
+    assert orders["identifier"] not in order_ids("cdp_order_identifiers")
