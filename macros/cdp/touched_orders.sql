@@ -121,17 +121,21 @@
 {#- A nightly build deletes the rows of the orders it rebuilds first, as a
     pre-hook: an order whose rows this build no longer makes (a shipped
     order now quarantined) then loses them, where delete+insert alone
-    deletes only the keys it inserts. `lines`: the model is keyed by order
-    line (touched_lines_filter); `customers`: by customer, and a customer
-    whose rows went loses the model's (touched_customers_filter). -#}
-{% macro delete_touched_rows(key='order_id', lines=false, customers=false) -%}
+    deletes only the keys it inserts. The key names the model's grain:
+    order_id, order_line_id (touched_lines_filter) or customer_id (a
+    customer whose rows went loses the model's: touched_customers_filter). -#}
+{% macro delete_touched_rows(key='order_id') -%}
+    {%- set filters = {
+        'order_id': touched_orders_filter,
+        'order_line_id': touched_lines_filter,
+        'customer_id': touched_customers_filter,
+    } -%}
+    {%- if key not in filters -%}
+        {{ exceptions.raise_compiler_error('delete_touched_rows knows no grain keyed by ' ~ key) }}
+    {%- endif -%}
     {%- if is_nightly_build() -%}
         delete from {{ this }}
-        where
-        {%- if customers %} {{ touched_customers_filter(key) }}
-        {%- elif lines %} {{ touched_lines_filter(key) }}
-        {%- else %} {{ touched_orders_filter(key) }}
-        {%- endif %}
+        where {{ filters[key](key) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -6,7 +6,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     pre_hook=[
-        "{{ delete_touched_rows('customer_id', customers=true) }}",
+        "{{ delete_touched_rows('customer_id') }}",
         before_begin("{{ begin_long_text_compression() }}"),
     ],
     post_hook=after_commit("{{ end_long_text_compression() }}"),
@@ -21,7 +21,6 @@ customers as (
 
 identifiers as (
     select * from {{ ref('int_customer_identifiers_aggregated') }}
-    where {{ touched_customers_filter('customer_id') }}
 ),
 
 titles as (

@@ -4,7 +4,7 @@
     unique_key='customer_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    pre_hook="{{ delete_touched_rows('customer_id', customers=true) }}",
+    pre_hook="{{ delete_touched_rows('customer_id') }}",
 ) }}
 
 with

@@ -3,7 +3,7 @@
     unique_key='order_line_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    pre_hook="{{ delete_touched_rows('order_line_id', lines=true) }}",
+    pre_hook="{{ delete_touched_rows('order_line_id') }}",
     slices_from='stg_raw__order_line_attributes',
     sliced_by='order_line_id',
 ) }}
